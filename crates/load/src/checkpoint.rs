@@ -1,0 +1,233 @@
+//! The weight files of a checkpoint, opened and indexed by tensor name.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::Mmap;
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{LoadError, Result};
+use crate::matrix::Matrix;
+
+/// How a checkpoint stores its weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightsFormat {
+    /// One `model.safetensors`.
+    Safetensors,
+    /// `model.safetensors.index.json` naming several shards.
+    ShardedSafetensors,
+    /// A PyTorch pickle, `pytorch_model.bin` (read into memory: pickles cannot be mapped).
+    PytorchPickle,
+}
+
+/// One tensor of a safetensors file: where its bytes lie in the map.
+struct MappedTensor {
+    map: Arc<Mmap>,
+    path: Arc<Path>,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    byte_offset: usize,
+    byte_len: usize,
+}
+
+enum Tensors {
+    Mapped(HashMap<String, MappedTensor>),
+    Pickle {
+        path: PathBuf,
+        tensors: candle_core::pickle::PthTensors,
+    },
+}
+
+/// The opened weight files of one checkpoint.
+pub struct Checkpoint {
+    format: WeightsFormat,
+    tensors: Tensors,
+}
+
+impl Checkpoint {
+    /// Opens the weights in `files`, memory-mapping safetensors.
+    ///
+    /// `files` is what [`crate::ModelFiles::weights`] lists: one safetensors
+    /// file, a shard index followed by its shards, or one pickle.
+    pub fn open(format: WeightsFormat, files: &[PathBuf]) -> Result<Checkpoint> {
+        let tensors = match format {
+            WeightsFormat::Safetensors | WeightsFormat::ShardedSafetensors => {
+                let mut all = HashMap::new();
+                for path in files {
+                    if path.extension().is_some_and(|e| e == "json") {
+                        continue;
+                    }
+                    map_safetensors(path, &mut all)?;
+                }
+                Tensors::Mapped(all)
+            }
+            WeightsFormat::PytorchPickle => {
+                let path = files.first().cloned().ok_or_else(|| LoadError::NoWeights {
+                    path: PathBuf::from("."),
+                })?;
+                let tensors = candle_core::pickle::PthTensors::new(&path, None).map_err(|e| {
+                    LoadError::Pickle {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    }
+                })?;
+                Tensors::Pickle { path, tensors }
+            }
+        };
+        Ok(Checkpoint { format, tensors })
+    }
+
+    /// How the weights are stored.
+    pub fn format(&self) -> WeightsFormat {
+        self.format
+    }
+
+    /// Every tensor name with its shape, sorted by name.
+    pub fn shapes(&self) -> BTreeMap<String, Vec<usize>> {
+        match &self.tensors {
+            Tensors::Mapped(map) => map
+                .iter()
+                .map(|(name, t)| (name.clone(), t.shape.clone()))
+                .collect(),
+            Tensors::Pickle { tensors, .. } => tensors
+                .tensor_infos()
+                .iter()
+                .map(|(name, info)| (name.clone(), info.layout.shape().dims().to_vec()))
+                .collect(),
+        }
+    }
+
+    /// Whether a tensor of this name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        match &self.tensors {
+            Tensors::Mapped(map) => map.contains_key(name),
+            Tensors::Pickle { tensors, .. } => tensors.tensor_infos().contains_key(name),
+        }
+    }
+
+    /// The tensor `name` as a row-major matrix (a 1-D tensor is one row).
+    ///
+    /// f32 data is borrowed from the memory map; f16 and bf16 are upcast.
+    pub fn matrix(&self, name: &str) -> Result<Matrix> {
+        match &self.tensors {
+            Tensors::Mapped(map) => {
+                let tensor = map.get(name).ok_or_else(|| LoadError::MissingTensor {
+                    name: name.to_string(),
+                    candidates: name.to_string(),
+                    architecture: "the expected",
+                })?;
+                tensor.matrix(name)
+            }
+            Tensors::Pickle { path, tensors } => read_pickled(path, tensors, name),
+        }
+    }
+}
+
+impl MappedTensor {
+    fn matrix(&self, name: &str) -> Result<Matrix> {
+        let (rows, cols) = as_2d(&self.shape);
+        let bytes = &self.map[self.byte_offset..self.byte_offset + self.byte_len];
+        match self.dtype {
+            Dtype::F32 if self.byte_offset % 4 == 0 && cfg!(target_endian = "little") => Ok(
+                Matrix::mapped(Arc::clone(&self.map), self.byte_offset, rows, cols),
+            ),
+            Dtype::F32 => Ok(Matrix::from_vec(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+                rows,
+                cols,
+            )),
+            Dtype::F16 => Ok(Matrix::from_vec(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                    .collect(),
+                rows,
+                cols,
+            )),
+            Dtype::BF16 => Ok(Matrix::from_vec(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+                    .collect(),
+                rows,
+                cols,
+            )),
+            other => Err(LoadError::UnsupportedDtype {
+                name: format!("{name} in {}", self.path.display()),
+                dtype: format!("{other:?}"),
+            }),
+        }
+    }
+}
+
+/// Views a tensor shape as rows × columns: the last axis is the columns.
+fn as_2d(shape: &[usize]) -> (usize, usize) {
+    match shape {
+        [] => (1, 1),
+        [n] => (1, *n),
+        [rest @ .., last] => (rest.iter().product(), *last),
+    }
+}
+
+/// Maps one safetensors file and records where each tensor's bytes lie.
+fn map_safetensors(path: &Path, into: &mut HashMap<String, MappedTensor>) -> Result<()> {
+    let file = File::open(path).map_err(LoadError::io(path))?;
+    // SAFETY: the map is read-only; like every mmap-based loader we rely on the
+    // file not being truncated while the process runs.
+    let map = unsafe { Mmap::map(&file) }.map_err(LoadError::io(path))?;
+    let map = Arc::new(map);
+    let parsed = SafeTensors::deserialize(&map).map_err(|e| LoadError::Safetensors {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let shared_path: Arc<Path> = Arc::from(path);
+    let base = map.as_ptr() as usize;
+    for (name, view) in parsed.iter() {
+        let data = view.data();
+        into.insert(
+            name.to_string(),
+            MappedTensor {
+                map: Arc::clone(&map),
+                path: Arc::clone(&shared_path),
+                dtype: view.dtype(),
+                shape: view.shape().to_vec(),
+                byte_offset: data.as_ptr() as usize - base,
+                byte_len: data.len(),
+            },
+        );
+    }
+    Ok(())
+}
+
+fn read_pickled(
+    path: &Path,
+    tensors: &candle_core::pickle::PthTensors,
+    name: &str,
+) -> Result<Matrix> {
+    let pickle_error = |e: candle_core::Error| LoadError::Pickle {
+        path: path.to_path_buf(),
+        message: format!("tensor {name}: {e}"),
+    };
+    let tensor =
+        tensors
+            .get(name)
+            .map_err(pickle_error)?
+            .ok_or_else(|| LoadError::MissingTensor {
+                name: name.to_string(),
+                candidates: name.to_string(),
+                architecture: "the expected",
+            })?;
+    let (rows, cols) = as_2d(tensor.dims());
+    let values = tensor
+        .to_dtype(candle_core::DType::F32)
+        .and_then(|t| t.flatten_all())
+        .and_then(|t| t.to_vec1::<f32>())
+        .map_err(pickle_error)?;
+    Ok(Matrix::from_vec(values, rows, cols))
+}

@@ -1,0 +1,97 @@
+//! Opening a finished dataset.
+
+use std::path::{Path, PathBuf};
+
+use glossa_index::{Hit, Index, Search};
+use glossa_tables::{read_neuron_rows, Manifest, NeuronRow, MANIFEST_FILE};
+
+use crate::error::{PipelineError, Result};
+use crate::extract::neuron_table;
+use crate::index::INDEX_DIR;
+
+/// A dataset directory with a manifest: a finished extraction.
+pub struct Dataset {
+    dir: PathBuf,
+    manifest: Manifest,
+}
+
+/// The one dataset under `root` (directories holding a `manifest.json`).
+///
+/// Commands that read a dataset use this when no `--data` is given.
+pub fn find_dataset(root: &Path) -> Result<PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.join(MANIFEST_FILE).is_file() {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    match found.len() {
+        0 => Err(PipelineError::NoDataset {
+            root: root.to_path_buf(),
+        }),
+        1 => Ok(found.remove(0)),
+        _ => Err(PipelineError::SeveralDatasets {
+            root: root.to_path_buf(),
+            names: found.iter().map(|p| p.display().to_string()).collect(),
+        }),
+    }
+}
+
+impl Dataset {
+    /// Opens the dataset in `dir`.
+    pub fn open(dir: &Path) -> Result<Dataset> {
+        if !dir.join(MANIFEST_FILE).is_file() {
+            return Err(PipelineError::NotADataset {
+                dir: dir.to_path_buf(),
+            });
+        }
+        Ok(Dataset {
+            dir: dir.to_path_buf(),
+            manifest: Manifest::read(dir)?,
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    fn shape_value(&self, name: &str) -> usize {
+        self.manifest.shape[name].as_u64().unwrap_or(0) as usize
+    }
+
+    /// Every list entry of one neuron, in table order (side, polarity, rank).
+    pub fn neuron(&self, layer: u32, neuron: u32) -> Result<Vec<NeuronRow>> {
+        let layers = self.shape_value("layers");
+        if layer as usize >= layers {
+            return Err(PipelineError::NoSuchLayer { layer, layers });
+        }
+        let neurons = self.shape_value("d_ff");
+        if neuron as usize >= neurons {
+            return Err(PipelineError::NoSuchNeuron { neuron, neurons });
+        }
+        Ok(read_neuron_rows(
+            &self.dir.join(neuron_table(layer as usize)),
+            Some(neuron),
+        )?)
+    }
+
+    /// Searches the dataset's index.
+    pub fn search(&self, search: &Search) -> Result<Vec<Hit>> {
+        Ok(Index::open(self.dir.join(INDEX_DIR))?.search(search)?)
+    }
+
+    /// Rebuilds the index from the tables the manifest lists.
+    pub fn rebuild_index(&self, threads: Option<usize>) -> Result<()> {
+        crate::index::rebuild_index(&self.dir, &self.manifest.tables, threads)
+    }
+}

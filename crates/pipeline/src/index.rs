@@ -1,0 +1,39 @@
+//! The search index, always rebuilt from the tables.
+
+use std::path::Path;
+
+use glossa_index::{Entry, IndexBuilder};
+use glossa_tables::{read_neuron_rows, FileRecord, UnitKind};
+
+use crate::error::Result;
+
+/// The index directory inside a dataset.
+pub const INDEX_DIR: &str = "index";
+
+/// Memory the index build may use.
+const INDEX_MEMORY_BUDGET: usize = 512 << 20;
+
+/// Builds the search index of the dataset in `dir` from its neuron tables
+/// (`tables` lists the dataset's files; the `neurons/` ones are read).
+pub fn rebuild_index(dir: &Path, tables: &[FileRecord], threads: Option<usize>) -> Result<()> {
+    let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    let mut builder = IndexBuilder::create(&dir.join(INDEX_DIR), INDEX_MEMORY_BUDGET, threads)?;
+    for table in tables.iter().filter(|t| t.path.starts_with("neurons/")) {
+        let rows = read_neuron_rows(&dir.join(&table.path), None)?;
+        for row in &rows {
+            builder.add(&Entry {
+                kind: UnitKind::Neuron,
+                layer: row.layer,
+                unit: row.neuron,
+                side: row.side,
+                polarity: row.polarity,
+                rank: row.rank,
+                token_id: row.token_id,
+                token: &row.token,
+                score: row.score,
+            })?;
+        }
+    }
+    builder.finish()?;
+    Ok(())
+}

@@ -1,0 +1,22 @@
+//! Run Glossa's stages end to end, and open the datasets they produce.
+//!
+//! [`extract`] takes an [`ExtractConfig`] (from flags or a pipeline TOML file)
+//! through every stage: find and load the model, render its vocabulary,
+//! project every feed-forward neuron, write the tables, build the index, and
+//! write the manifest last. Progress goes to an [`Observer`], so the library
+//! never draws to the terminal. [`Dataset`] opens a finished dataset for
+//! `show`, `search` and `info`.
+
+pub use config::{ExtractConfig, PipelineFile};
+pub use dataset::{find_dataset, Dataset};
+pub use error::{PipelineError, Result};
+pub use extract::{extract, Summary};
+pub use index::rebuild_index;
+pub use observer::{Observer, Silent};
+
+mod config;
+mod dataset;
+mod error;
+mod extract;
+mod index;
+mod observer;

@@ -1,0 +1,18 @@
+//! Project parameter vectors through the embedding and keep their extremes.
+//!
+//! For a set of vectors v (feed-forward keys or values) and the unembedding
+//! E, every token t gets the score v · E[t]; [`project`] returns, for every
+//! vector, the k highest and k lowest scoring tokens. It never forms the whole
+//! vectors × vocabulary score matrix: blocks of vectors are scored against
+//! tiles of the vocabulary with a GEMM, and each tile is filtered against the
+//! running k-th score of every row before anything is kept ([`Tiling`]).
+
+pub use error::{ProjectError, Result};
+pub use select::{Extremes, Scored};
+pub use view::{MatrixView, TokenFilter};
+pub use vocab_projection::{project, Tiling};
+
+mod error;
+mod select;
+mod view;
+mod vocab_projection;

@@ -1,0 +1,94 @@
+//! Borrowed inputs of a projection.
+
+/// A borrowed `rows × cols` f32 matrix with arbitrary strides (in elements).
+#[derive(Debug, Clone, Copy)]
+pub struct MatrixView<'a> {
+    /// Elements, addressed as `data[r * row_stride + c * col_stride]`.
+    pub data: &'a [f32],
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Distance between consecutive rows.
+    pub row_stride: usize,
+    /// Distance between consecutive columns.
+    pub col_stride: usize,
+}
+
+impl<'a> MatrixView<'a> {
+    /// A dense row-major view.
+    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> MatrixView<'a> {
+        assert!(data.len() >= rows * cols, "row-major view out of bounds");
+        MatrixView {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// Element `(row, col)`.
+    pub fn get(&self, row: usize, col: usize) -> f32 {
+        self.data[row * self.row_stride + col * self.col_stride]
+    }
+
+    /// Rows `start..start + count`.
+    pub fn rows_range(&self, start: usize, count: usize) -> MatrixView<'a> {
+        assert!(start + count <= self.rows, "row range out of bounds");
+        MatrixView {
+            data: &self.data[(start * self.row_stride).min(self.data.len())..],
+            rows: count,
+            ..*self
+        }
+    }
+
+    /// Checks that every addressed element lies inside `data`.
+    pub(crate) fn in_bounds(&self) -> bool {
+        self.rows == 0
+            || self.cols == 0
+            || (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride
+                < self.data.len()
+    }
+}
+
+/// Which tokens may be selected: `allowed[t]` for token t.
+///
+/// Excluded tokens are skipped before selection, so they never take a place
+/// in a list and lists stay k long while enough tokens remain.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenFilter<'a> {
+    allowed: Option<&'a [bool]>,
+}
+
+impl<'a> TokenFilter<'a> {
+    /// Every token may be selected.
+    pub fn all() -> TokenFilter<'static> {
+        TokenFilter { allowed: None }
+    }
+
+    /// Only tokens with `allowed[t] == true`.
+    pub fn only(allowed: &'a [bool]) -> TokenFilter<'a> {
+        TokenFilter {
+            allowed: Some(allowed),
+        }
+    }
+
+    /// Whether token `t` may be selected.
+    #[inline]
+    pub fn allows(&self, t: usize) -> bool {
+        self.allowed.is_none_or(|a| a[t])
+    }
+
+    /// How many of the first `tokens` tokens may be selected.
+    pub fn count(&self, tokens: usize) -> usize {
+        match self.allowed {
+            None => tokens,
+            Some(a) => a[..tokens].iter().filter(|&&x| x).count(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> Option<usize> {
+        self.allowed.map(<[bool]>::len)
+    }
+}

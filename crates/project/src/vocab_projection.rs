@@ -1,0 +1,336 @@
+//! Blocked, parallel scoring of vectors against the vocabulary.
+
+use rayon::prelude::*;
+
+use crate::error::{ProjectError, Result};
+use crate::select::{Extremes, Reservoir};
+use crate::view::{MatrixView, TokenFilter};
+
+/// Block sizes of the fused score-and-select loop.
+///
+/// One task scores `vectors` vectors against `tokens` tokens at a time: the
+/// score tile (`vectors × tokens` f32) stays in cache while it is filtered,
+/// and each pass over the embedding serves `vectors` vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tiling {
+    /// Vectors per task.
+    pub vectors: usize,
+    /// Tokens per score tile.
+    pub tokens: usize,
+}
+
+impl Default for Tiling {
+    fn default() -> Tiling {
+        Tiling {
+            vectors: 256,
+            tokens: 1024,
+        }
+    }
+}
+
+/// Scores every row of `vectors` against the first `tokens` rows of
+/// `embedding` and returns each row's `k` highest and `k` lowest tokens.
+///
+/// Rows of `embedding` from `tokens` on (padding beyond the tokenizer's
+/// vocabulary) are never scored. Runs on the current rayon pool and calls
+/// `progress(n)` each time `n` more vectors are done.
+pub fn project(
+    vectors: MatrixView<'_>,
+    embedding: MatrixView<'_>,
+    tokens: usize,
+    k: usize,
+    filter: TokenFilter<'_>,
+    tiling: Tiling,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Extremes>> {
+    if k == 0 {
+        return Err(ProjectError::ZeroK);
+    }
+    if vectors.cols != embedding.cols {
+        return Err(ProjectError::DimensionMismatch {
+            vectors: vectors.cols,
+            embedding: embedding.cols,
+        });
+    }
+    let tokens = tokens.min(embedding.rows);
+    if let Some(len) = filter.len() {
+        if len < tokens {
+            return Err(ProjectError::FilterLength {
+                filter: len,
+                tokens,
+            });
+        }
+    }
+    let selectable = filter.count(tokens);
+    if k > selectable {
+        return Err(ProjectError::KTooLarge {
+            k,
+            tokens: selectable,
+        });
+    }
+    assert!(
+        vectors.in_bounds() && embedding.in_bounds(),
+        "matrix views must lie inside their data"
+    );
+    let block = tiling.vectors.max(1);
+    let starts: Vec<usize> = (0..vectors.rows).step_by(block).collect();
+    let blocks: Vec<Vec<Extremes>> = starts
+        .into_par_iter()
+        .map(|start| {
+            let rows = block.min(vectors.rows - start);
+            let extremes = project_block(
+                vectors.rows_range(start, rows),
+                embedding,
+                tokens,
+                k,
+                filter,
+                tiling.tokens.max(1),
+            );
+            progress(rows);
+            extremes
+        })
+        .collect();
+    Ok(blocks.into_iter().flatten().collect())
+}
+
+/// One task: a block of vectors against the whole vocabulary, tile by tile.
+fn project_block(
+    vectors: MatrixView<'_>,
+    embedding: MatrixView<'_>,
+    tokens: usize,
+    k: usize,
+    filter: TokenFilter<'_>,
+    tile: usize,
+) -> Vec<Extremes> {
+    let rows = vectors.rows;
+    let mut top: Vec<Reservoir> = (0..rows).map(|_| Reservoir::new(k, true)).collect();
+    let mut bottom: Vec<Reservoir> = (0..rows).map(|_| Reservoir::new(k, false)).collect();
+    let mut scores = vec![0f32; rows * tile];
+    for first in (0..tokens).step_by(tile) {
+        let width = tile.min(tokens - first);
+        let tile_scores = &mut scores[..rows * width];
+        score_tile(vectors, embedding, first, width, tile_scores);
+        for r in 0..rows {
+            let row = &tile_scores[r * width..(r + 1) * width];
+            top[r].offer(row, first, |t| filter.allows(t));
+            bottom[r].offer(row, first, |t| filter.allows(t));
+        }
+    }
+    top.into_iter()
+        .zip(bottom)
+        .map(|(top, bottom)| Extremes {
+            top: top.finish(),
+            bottom: bottom.finish(),
+        })
+        .collect()
+}
+
+/// `out[r, j] = vectors[r] · embedding[first + j]`, row-major `rows × width`.
+fn score_tile(
+    vectors: MatrixView<'_>,
+    embedding: MatrixView<'_>,
+    first: usize,
+    width: usize,
+    out: &mut [f32],
+) {
+    let (rows, depth) = (vectors.rows, vectors.cols);
+    debug_assert_eq!(out.len(), rows * width);
+    if rows == 0 || width == 0 {
+        return;
+    }
+    if depth == 0 {
+        out.fill(0.0);
+        return;
+    }
+    let tile = &embedding.data[first * embedding.row_stride..];
+    // SAFETY: `project` checked that both views lie inside their slices; the
+    // tile covers rows first..first + width < embedding.rows, so every element
+    // gemm reads is in bounds, and `out` holds exactly rows × width elements.
+    // The right-hand side is the tile transposed: element (d, j) is E[first + j, d].
+    unsafe {
+        gemm::gemm(
+            rows,
+            width,
+            depth,
+            out.as_mut_ptr(),
+            1,
+            width as isize,
+            false,
+            vectors.data.as_ptr(),
+            vectors.col_stride as isize,
+            vectors.row_stride as isize,
+            tile.as_ptr(),
+            embedding.row_stride as isize,
+            embedding.col_stride as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::select::Scored;
+
+    /// A small deterministic pseudo-random matrix.
+    fn matrix(rows: usize, cols: usize, seed: u64) -> Vec<f32> {
+        let mut state = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (0..rows * cols)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+            })
+            .collect()
+    }
+
+    /// Float64 brute force: every score, sorted.
+    fn reference(
+        v: &[f32],
+        e: &[f32],
+        d: usize,
+        tokens: usize,
+        k: usize,
+        allowed: &[bool],
+    ) -> (Vec<u32>, Vec<u32>) {
+        let mut scored: Vec<(f64, u32)> = (0..tokens)
+            .filter(|&t| allowed[t])
+            .map(|t| {
+                let s: f64 = (0..d).map(|i| v[i] as f64 * e[t * d + i] as f64).sum();
+                (s, t as u32)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let top = scored.iter().take(k).map(|x| x.1).collect();
+        let bottom = scored.iter().rev().take(k).map(|x| x.1).collect();
+        (top, bottom)
+    }
+
+    fn ids(list: &[Scored]) -> Vec<u32> {
+        list.iter().map(|s| s.token).collect()
+    }
+
+    #[test]
+    fn matches_brute_force_across_tile_edges() {
+        // Sizes chosen so blocks and tiles end mid-way.
+        let (n, d, vocab, k) = (37, 19, 1001, 7);
+        let v = matrix(n, d, 1);
+        let e = matrix(vocab, d, 2);
+        let allowed: Vec<bool> = (0..vocab).map(|t| t % 5 != 3).collect();
+        let tiling = Tiling {
+            vectors: 8,
+            tokens: 100,
+        };
+        let out = project(
+            MatrixView::row_major(&v, n, d),
+            MatrixView::row_major(&e, vocab, d),
+            vocab,
+            k,
+            TokenFilter::only(&allowed),
+            tiling,
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(out.len(), n);
+        for (r, extremes) in out.iter().enumerate() {
+            let (top, bottom) = reference(&v[r * d..(r + 1) * d], &e, d, vocab, k, &allowed);
+            assert_eq!(ids(&extremes.top), top, "row {r} top");
+            assert_eq!(ids(&extremes.bottom), bottom, "row {r} bottom");
+        }
+    }
+
+    #[test]
+    fn strided_vectors_read_columns() {
+        // Vectors stored as columns of a d × n matrix (Conv1D layout).
+        let (n, d, vocab, k) = (5, 4, 50, 3);
+        let stored = matrix(d, n, 3);
+        let e = matrix(vocab, d, 4);
+        let view = MatrixView {
+            data: &stored,
+            rows: n,
+            cols: d,
+            row_stride: 1,
+            col_stride: n,
+        };
+        let out = project(
+            view,
+            MatrixView::row_major(&e, vocab, d),
+            vocab,
+            k,
+            TokenFilter::all(),
+            Tiling::default(),
+            &|_| {},
+        )
+        .unwrap();
+        for r in 0..n {
+            let column: Vec<f32> = (0..d).map(|i| stored[i * n + r]).collect();
+            let (top, _) = reference(&column, &e, d, vocab, k, &vec![true; vocab]);
+            assert_eq!(ids(&out[r].top), top);
+        }
+    }
+
+    #[test]
+    fn ties_break_by_token_id_and_nan_is_never_selected() {
+        let e = vec![1.0, 1.0, f32::NAN, 1.0, 2.0, -1.0];
+        let v = vec![1.0];
+        let out = project(
+            MatrixView::row_major(&v, 1, 1),
+            MatrixView::row_major(&e, 6, 1),
+            6,
+            3,
+            TokenFilter::all(),
+            Tiling {
+                vectors: 1,
+                tokens: 2,
+            },
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(ids(&out[0].top), vec![4, 0, 1]);
+        assert_eq!(ids(&out[0].bottom), vec![5, 0, 1]);
+    }
+
+    #[test]
+    fn padded_rows_are_not_scored() {
+        let e = vec![1.0, 2.0, 9.0];
+        let v = vec![1.0];
+        let out = project(
+            MatrixView::row_major(&v, 1, 1),
+            MatrixView::row_major(&e, 3, 1),
+            2,
+            1,
+            TokenFilter::all(),
+            Tiling::default(),
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(ids(&out[0].top), vec![1]);
+    }
+
+    #[test]
+    fn bad_k_is_an_error() {
+        let e = vec![1.0, 2.0];
+        let v = vec![1.0];
+        let run = |k| {
+            project(
+                MatrixView::row_major(&v, 1, 1),
+                MatrixView::row_major(&e, 2, 1),
+                2,
+                k,
+                TokenFilter::all(),
+                Tiling::default(),
+                &|_| {},
+            )
+        };
+        assert_eq!(run(0), Err(ProjectError::ZeroK));
+        assert_eq!(run(3), Err(ProjectError::KTooLarge { k: 3, tokens: 2 }));
+    }
+}

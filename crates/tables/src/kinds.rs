@@ -1,0 +1,77 @@
+//! The small vocabularies of the tables: which unit, which side, which end of a list.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Defines a closed set of names stored as strings in the tables.
+macro_rules! named_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            /// Every value, in table order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The name stored in the tables.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownName;
+            fn from_str(s: &str) -> Result<Self, UnknownName> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownName {
+                        what: stringify!($name),
+                        given: s.to_string(),
+                        expected: &[$($text),+],
+                    }),
+                }
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// What kind of unit a list belongs to.
+    UnitKind { Neuron = "neuron", Head = "head" }
+}
+
+named_enum! {
+    /// Which parameter vector of a feed-forward neuron was projected.
+    Side {
+        /// The input weight row (column of `mlp.c_fc.weight` in Conv1D layout).
+        Key = "key",
+        /// The output weight row (row of `mlp.c_proj.weight`).
+        Value = "value",
+    }
+}
+
+named_enum! {
+    /// Which end of the score ranking a list holds.
+    Polarity {
+        /// The highest scores, strongest first.
+        Top = "top",
+        /// The lowest (most negative) scores, strongest first.
+        Bottom = "bottom",
+    }
+}
+
+/// A name that is not one of the values a column may hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {given:?}; expected one of: {}", expected.join(", "))]
+pub struct UnknownName {
+    what: &'static str,
+    given: String,
+    expected: &'static [&'static str],
+}

@@ -1,0 +1,135 @@
+//! Writing Parquet files atomically, with explicit writer properties.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::Path;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, TableError};
+use crate::manifest::FileRecord;
+
+/// Writer settings; the defaults suit Glossa's tables.
+#[derive(Debug, Clone, Copy)]
+pub struct TableOptions {
+    /// Rows per row group: bounds the writer's buffer and lets readers skip
+    /// groups by their statistics.
+    pub row_group_rows: usize,
+    /// zstd level.
+    pub zstd_level: i32,
+}
+
+impl Default for TableOptions {
+    fn default() -> TableOptions {
+        TableOptions {
+            row_group_rows: 128 * 1024,
+            zstd_level: 3,
+        }
+    }
+}
+
+/// Writes `batches` to `dir/relative` atomically and describes the result.
+///
+/// The data goes to a temporary file in the same directory, is synced, then
+/// renamed over the target, so a reader sees either nothing or the whole file.
+pub fn write_table(
+    dir: &Path,
+    relative: &str,
+    schema: SchemaRef,
+    batches: impl IntoIterator<Item = RecordBatch>,
+    options: TableOptions,
+) -> Result<FileRecord> {
+    let path = dir.join(relative);
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(TableError::io(parent))?;
+    let temporary = parent.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let result = write_file(&temporary, schema, batches, options);
+    let rows = match result {
+        Ok(rows) => rows,
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(error);
+        }
+    };
+    std::fs::rename(&temporary, &path).map_err(TableError::io(&path))?;
+    let (sha256, bytes) = sha256_file(&path)?;
+    Ok(FileRecord {
+        path: relative.to_string(),
+        rows,
+        bytes,
+        sha256,
+    })
+}
+
+fn write_file(
+    path: &Path,
+    schema: SchemaRef,
+    batches: impl IntoIterator<Item = RecordBatch>,
+    options: TableOptions,
+) -> Result<u64> {
+    let file = File::create(path).map_err(TableError::io(path))?;
+    let zstd = ZstdLevel::try_new(options.zstd_level).map_err(TableError::parquet(path))?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(zstd))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(options.row_group_rows))
+        .set_created_by(format!("glossa {}", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut writer = ArrowWriter::try_new(BufWriter::new(file), schema, Some(properties))
+        .map_err(TableError::parquet(path))?;
+    let mut rows = 0u64;
+    for batch in batches {
+        rows += batch.num_rows() as u64;
+        writer.write(&batch).map_err(TableError::parquet(path))?;
+    }
+    let mut inner = writer.into_inner().map_err(TableError::parquet(path))?;
+    inner.flush().map_err(TableError::io(path))?;
+    let file = inner.into_inner().map_err(|e| TableError::Io {
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(TableError::io(path))?;
+    Ok(rows)
+}
+
+/// The sha256 (hex) and size of a file.
+pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut file = File::open(path).map_err(TableError::io(path))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file.read(&mut buffer).map_err(TableError::io(path))?;
+        if n == 0 {
+            break;
+        }
+        bytes += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    let digest = hasher.finalize();
+    Ok((digest.iter().map(|b| format!("{b:02x}")).collect(), bytes))
+}
+
+/// Reads every batch of a Parquet file.
+pub(crate) fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
+    let file = File::open(path).map_err(TableError::io(path))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(TableError::parquet(path))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(TableError::parquet(path))?;
+    reader
+        .map(|batch| batch.map_err(TableError::from))
+        .collect()
+}

@@ -1,0 +1,81 @@
+//! The tokens table.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array};
+
+use crate::error::{Result, TableError};
+use crate::neurons::downcast;
+use crate::parquet_io::read_batches;
+use crate::schema::{self, SCHEMA_VERSION};
+
+/// One token as stored in `tokens.parquet`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub token_id: u32,
+    /// As the tokenizer stores it (`ĠdietÄħ`).
+    pub piece: String,
+    /// Decoded text (` dietą`), `<C5>` for bytes of partial characters.
+    pub text: String,
+    /// Short form used in lists (`dietą`, `#ą`).
+    pub display: String,
+    pub special: bool,
+    pub word_initial: bool,
+}
+
+/// The tokens as one batch of the `tokens` schema.
+pub fn tokens_batch(rows: &[TokenRow]) -> RecordBatch {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt32Array::from_iter_values(
+            rows.iter().map(|r| r.token_id),
+        )),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.piece))),
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.text))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| &r.display),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.special)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.word_initial)),
+        )),
+    ];
+    RecordBatch::try_new(schema::tokens(), columns)
+        .expect("columns are built to match the tokens schema")
+}
+
+/// Reads `tokens.parquet`.
+pub fn read_tokens(path: &Path) -> Result<Vec<TokenRow>> {
+    let mut rows = Vec::new();
+    for batch in read_batches(path)? {
+        let schema_error = |name: &'static str| TableError::Schema {
+            path: path.to_path_buf(),
+            column: name,
+            version: SCHEMA_VERSION,
+        };
+        let get = |name: &'static str| batch.column_by_name(name).ok_or_else(|| schema_error(name));
+        let id =
+            downcast::<UInt32Array>(get("token_id")?).ok_or_else(|| schema_error("token_id"))?;
+        let piece = downcast::<StringArray>(get("piece")?).ok_or_else(|| schema_error("piece"))?;
+        let text = downcast::<StringArray>(get("text")?).ok_or_else(|| schema_error("text"))?;
+        let display =
+            downcast::<StringArray>(get("display")?).ok_or_else(|| schema_error("display"))?;
+        let special =
+            downcast::<BooleanArray>(get("special")?).ok_or_else(|| schema_error("special"))?;
+        let initial = downcast::<BooleanArray>(get("word_initial")?)
+            .ok_or_else(|| schema_error("word_initial"))?;
+        for i in 0..batch.num_rows() {
+            rows.push(TokenRow {
+                token_id: id.value(i),
+                piece: piece.value(i).to_string(),
+                text: text.value(i).to_string(),
+                display: display.value(i).to_string(),
+                special: special.value(i),
+                word_initial: initial.value(i),
+            });
+        }
+    }
+    Ok(rows)
+}

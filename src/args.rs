@@ -1,0 +1,123 @@
+//! Command-line flags, mirrored one to one; resolved in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Read a transformer's parameters in its own vocabulary.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Project every feed-forward neuron through the embedding; write tables and index.
+    Extract(ExtractArgs),
+    /// Find the neuron lists that contain a token.
+    Search(SearchArgs),
+    /// Print one unit's lists.
+    Show(ShowArgs),
+    /// Rebuild a dataset's search index from its tables.
+    Index(DataArgs),
+    /// Summarise a dataset from its manifest.
+    Info(DataArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// Hub id (ORG/NAME) or a local directory in Hugging Face layout.
+    #[arg(long, required_unless_present = "pipeline")]
+    pub model: Option<String>,
+    /// Hub revision (branch, tag or commit).
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// A run configuration (TOML) from pipelines/; flags override its values.
+    #[arg(long)]
+    pub pipeline: Option<PathBuf>,
+    /// Output directory [default: data/<model>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Tokens kept at each end of every list [default: 50].
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// Dataset directory [default: the one dataset under data/].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SideArg {
+    Key,
+    Value,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PolarityArg {
+    Top,
+    Bottom,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// Tokens to look for (any of them); case and the word-initial marker are ignored.
+    #[arg(required = true)]
+    pub terms: Vec<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Only this layer.
+    #[arg(long)]
+    pub layer: Option<u32>,
+    /// Only keys or only values.
+    #[arg(long, value_enum)]
+    pub side: Option<SideArg>,
+    /// Only top or only bottom lists.
+    #[arg(long, value_enum)]
+    pub polarity: Option<PolarityArg>,
+    /// Also match without diacritics (`lodz` finds `łódź`).
+    #[arg(long)]
+    pub fold: bool,
+    /// At most this many hits.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// One JSON object per hit and line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    #[command(subcommand)]
+    pub unit: ShowUnit,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShowUnit {
+    /// A feed-forward neuron: key and value lists side by side.
+    Neuron {
+        /// Layer, from 0.
+        layer: u32,
+        /// Neuron index within the layer.
+        neuron: u32,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Also print the bottom lists.
+        #[arg(long)]
+        bottom: bool,
+        /// Only the first N ranks.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}

@@ -1,0 +1,139 @@
+//! Each subcommand: resolve flags into library configuration, run, print.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use glossa_index::{Matching, Search};
+use glossa_load::HubOptions;
+use glossa_pipeline::{
+    extract, find_dataset, Dataset, ExtractConfig, Observer, PipelineFile, Silent,
+};
+use glossa_tables::{Polarity, Side};
+
+use crate::args::{
+    Args, Command, DataArgs, ExtractArgs, PolarityArg, SearchArgs, ShowUnit, SideArg,
+};
+use crate::progress::Bars;
+use crate::render;
+
+/// Where datasets live unless `--data` says otherwise.
+const DATA_ROOT: &str = "data";
+
+pub fn run(args: Args) -> Result<()> {
+    match args.command {
+        Command::Extract(extract_args) => run_extract(extract_args),
+        Command::Search(search_args) => run_search(search_args),
+        Command::Show(show) => match show.unit {
+            ShowUnit::Neuron {
+                layer,
+                neuron,
+                data,
+                bottom,
+                limit,
+            } => {
+                let dataset = open_dataset(&data)?;
+                let rows = dataset.neuron(layer, neuron)?;
+                print!(
+                    "{}",
+                    render::neuron_table(layer, neuron, &rows, bottom, limit)
+                );
+                Ok(())
+            }
+        },
+        Command::Index(data) => {
+            let dataset = open_dataset(&data)?;
+            dataset.rebuild_index(None)?;
+            eprintln!("rebuilt the index of {}", dataset.dir().display());
+            Ok(())
+        }
+        Command::Info(data) => {
+            let dataset = open_dataset(&data)?;
+            print!("{}", render::info(dataset.dir(), dataset.manifest()));
+            Ok(())
+        }
+    }
+}
+
+/// Flags over the pipeline file over the defaults: configuration flows one way.
+fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
+    let mut config = match &args.pipeline {
+        Some(path) => PipelineFile::read(path)?.extract,
+        None => ExtractConfig::new(args.model.clone().unwrap_or_default()),
+    };
+    if let Some(model) = &args.model {
+        config.model = model.clone();
+    }
+    if let Some(revision) = &args.revision {
+        config.revision = revision.clone();
+    }
+    if let Some(out) = &args.out {
+        config.out = Some(out.clone());
+    }
+    if let Some(k) = args.k {
+        config.k = k;
+    }
+    if let Some(threads) = args.threads {
+        config.threads = Some(threads);
+    }
+    Ok(config)
+}
+
+fn run_extract(args: ExtractArgs) -> Result<()> {
+    let config = extract_config(&args)?;
+    if let Some(threads) = config.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("could not start the worker threads")?;
+    }
+    let bars = Bars::new();
+    let observer: &dyn Observer = if args.quiet { &Silent } else { &bars };
+    let summary = extract(&config, &HubOptions::from_env(), observer)?;
+    if !args.quiet {
+        eprint!(
+            "{}",
+            render::extract_summary(&summary.dir, &summary.manifest)
+        );
+    }
+    Ok(())
+}
+
+fn run_search(args: SearchArgs) -> Result<()> {
+    let dataset = open_dataset(&args.data)?;
+    let search = Search {
+        terms: args.terms.clone(),
+        layer: args.layer,
+        side: args.side.map(|s| match s {
+            SideArg::Key => Side::Key,
+            SideArg::Value => Side::Value,
+        }),
+        polarity: args.polarity.map(|p| match p {
+            PolarityArg::Top => Polarity::Top,
+            PolarityArg::Bottom => Polarity::Bottom,
+        }),
+        kind: None,
+        limit: args.limit,
+        matching: if args.fold {
+            Matching::Folded
+        } else {
+            Matching::Exact
+        },
+    };
+    let hits = dataset.search(&search)?;
+    if args.json {
+        for hit in &hits {
+            println!("{}", serde_json::to_string(hit)?);
+        }
+    } else {
+        print!("{}", render::hits(&args.terms, &hits));
+    }
+    Ok(())
+}
+
+fn open_dataset(args: &DataArgs) -> Result<Dataset> {
+    let dir: PathBuf = match &args.data {
+        Some(dir) => dir.clone(),
+        None => find_dataset(Path::new(DATA_ROOT))?,
+    };
+    Ok(Dataset::open(&dir)?)
+}

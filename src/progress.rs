@@ -1,0 +1,104 @@
+//! Progress bars for a run, drawn with indicatif on standard error.
+
+use std::sync::Mutex;
+
+use glossa_load::DownloadProgress;
+use glossa_pipeline::Observer;
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Draws one bar per stage, with rate and ETA.
+pub struct Bars {
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    pub fn new() -> Bars {
+        Bars {
+            current: Mutex::new(None),
+        }
+    }
+
+    fn with_bar(&self, f: impl FnOnce(&ProgressBar)) {
+        if let Ok(guard) = self.current.lock() {
+            if let Some(bar) = guard.as_ref() {
+                f(bar);
+            }
+        }
+    }
+}
+
+impl Observer for Bars {
+    fn stage(&self, name: &str, total: u64) {
+        let bar = if total == 0 {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg:<8} {elapsed}")
+                    .expect("static template"),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        } else {
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg:<8} [{bar:40}] {human_pos}/{human_len} {per_sec} ETA {eta} ({elapsed})",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
+            );
+            bar
+        };
+        bar.set_message(name.to_string());
+        if let Ok(mut guard) = self.current.lock() {
+            *guard = Some(bar);
+        }
+    }
+
+    fn advance(&self, units: u64) {
+        self.with_bar(|bar| bar.inc(units));
+    }
+
+    fn finish_stage(&self) {
+        if let Ok(mut guard) = self.current.lock() {
+            if let Some(bar) = guard.take() {
+                bar.finish();
+            }
+        }
+    }
+
+    fn downloads(&self) -> Box<dyn DownloadProgress + '_> {
+        Box::new(Download { bar: None })
+    }
+}
+
+/// A byte-count bar per downloaded file.
+struct Download {
+    bar: Option<ProgressBar>,
+}
+
+impl DownloadProgress for Download {
+    fn start(&mut self, file: &str, bytes: usize) {
+        let bar = ProgressBar::new(bytes as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg:<24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            )
+            .expect("static template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(file.to_string());
+        self.bar = Some(bar);
+    }
+
+    fn advance(&mut self, bytes: usize) {
+        if let Some(bar) = &self.bar {
+            bar.inc(bytes as u64);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}

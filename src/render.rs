@@ -1,0 +1,159 @@
+//! Plain-text output of the commands.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use glossa_index::Hit;
+use glossa_tables::{Manifest, NeuronRow, Polarity, Side};
+
+/// Width in characters, counting each `char` once (enough for Polish).
+fn pad(text: &str, width: usize) -> String {
+    let len = text.chars().count();
+    format!("{text}{}", " ".repeat(width.saturating_sub(len)))
+}
+
+/// Key and value lists side by side, like the paper's tables.
+pub fn neuron_table(
+    layer: u32,
+    neuron: u32,
+    rows: &[NeuronRow],
+    bottom: bool,
+    limit: Option<usize>,
+) -> String {
+    let mut out = String::new();
+    let polarities: &[Polarity] = if bottom {
+        &[Polarity::Top, Polarity::Bottom]
+    } else {
+        &[Polarity::Top]
+    };
+    for &polarity in polarities {
+        let list = |side: Side| -> Vec<&NeuronRow> {
+            rows.iter()
+                .filter(|r| r.side == side && r.polarity == polarity)
+                .take(limit.unwrap_or(usize::MAX))
+                .collect()
+        };
+        let (keys, values) = (list(Side::Key), list(Side::Value));
+        let width = keys
+            .iter()
+            .chain(&values)
+            .map(|r| r.token.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(8);
+        let _ = writeln!(out, "layer {layer}, neuron {neuron}: {polarity} tokens");
+        let _ = writeln!(
+            out,
+            "{:>4}  {} {:>9}  {} {:>9}",
+            "rank",
+            pad("key", width),
+            "score",
+            pad("value", width),
+            "score"
+        );
+        for i in 0..keys.len().max(values.len()) {
+            let cell = |r: Option<&&NeuronRow>| match r {
+                Some(r) => format!("{} {:>9.4}", pad(&r.token, width), r.score),
+                None => format!("{} {:>9}", pad("", width), ""),
+            };
+            let _ = writeln!(
+                out,
+                "{:>4}  {}  {}",
+                i + 1,
+                cell(keys.get(i)),
+                cell(values.get(i))
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Search hits, strongest first.
+pub fn hits(terms: &[String], hits: &[Hit]) -> String {
+    let mut out = String::new();
+    if hits.is_empty() {
+        let _ = writeln!(out, "no list contains {}", terms.join(" or "));
+        return out;
+    }
+    let width = hits
+        .iter()
+        .map(|h| h.token.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let _ = writeln!(
+        out,
+        "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9}",
+        "kind",
+        "layer",
+        "unit",
+        "side",
+        "list",
+        "rank",
+        pad("token", width),
+        "score"
+    );
+    for hit in hits {
+        let _ = writeln!(
+            out,
+            "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9.4}",
+            hit.kind.as_str(),
+            hit.layer,
+            hit.unit,
+            hit.side.as_str(),
+            hit.polarity.as_str(),
+            hit.rank,
+            pad(&hit.token, width),
+            hit.score
+        );
+    }
+    out
+}
+
+/// What `glossa info` prints.
+pub fn info(dir: &Path, manifest: &Manifest) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "dataset   {}", dir.display());
+    let _ = writeln!(out, "model     {}", manifest.model);
+    if let Some(revision) = &manifest.revision {
+        let commit = manifest.commit.as_deref().unwrap_or("?");
+        let _ = writeln!(out, "revision  {revision} ({commit})");
+    }
+    let _ = writeln!(out, "arch      {}", manifest.architecture);
+    let shape = &manifest.shape;
+    let _ = writeln!(
+        out,
+        "shape     {} layers, {} heads, d_model {}, d_ff {}, vocab {}",
+        shape["layers"], shape["heads"], shape["d_model"], shape["d_ff"], shape["vocab"]
+    );
+    let _ = writeln!(out, "options   {}", manifest.options);
+    for (table, rows) in &manifest.row_counts {
+        let _ = writeln!(out, "rows      {table}: {rows}");
+    }
+    let total: f64 = manifest.timings.values().sum();
+    let _ = writeln!(
+        out,
+        "timings   {} (total {total:.1} s)",
+        manifest
+            .timings
+            .iter()
+            .map(|(stage, s)| format!("{stage} {s:.1} s"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "glossa    {} (schema {})",
+        manifest.glossa_version, manifest.schema_version
+    );
+    out
+}
+
+/// The closing lines of `glossa extract`.
+pub fn extract_summary(dir: &Path, manifest: &Manifest) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "wrote {}", dir.display());
+    out.push_str(&info(dir, manifest));
+    out
+}
