@@ -1,0 +1,50 @@
+# Glossa — common tasks. Every target runs offline except extractions of hub models.
+#
+#   make extract                         the shipped default model -> data/tiny-polish-gpt2/
+#   make extract MODEL=ORG/NAME          any GPT-2 checkpoint on the hub (or a local directory)
+#   make extract MODEL=./m OUT=/tmp/ds ARGS="--k 100"
+#   make test                            Rust tests, then DuckDB/polars checks of written tables
+
+MODEL ?= data/models/tiny-polish-gpt2
+OUT ?=
+ARGS ?=
+PYTHON ?= python3
+VENV ?= .venv
+
+GLOSSA := target/debug/glossa
+OUT_FLAG := $(if $(OUT),--out $(OUT),)
+
+.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data
+
+build:
+	cargo build --locked
+
+extract: build
+	$(GLOSSA) extract --model $(MODEL) $(OUT_FLAG) $(ARGS)
+
+test: test-rust test-python
+
+test-rust:
+	cargo test --workspace --locked
+
+# DuckDB and polars read the tables exactly as a user would.
+test-python: build python-deps
+	$(VENV)/bin/python -m pytest -q tests/python
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: tests/python/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r tests/python/requirements.txt
+	touch $@
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Regenerates the committed default model from the corpus (byte-identical).
+shipped-model:
+	cargo run --locked -p glossa-synth -- shipped data/models/tiny-polish-gpt2
+
+clean-data:
+	rm -rf data/tiny-polish-gpt2

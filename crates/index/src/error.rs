@@ -1,0 +1,73 @@
+//! What can go wrong while building or reading the index.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Every failure this crate reports.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The index directory does not exist.
+    #[error("no search index at {}; build it with `glossa index`", dir.display())]
+    Missing {
+        /// The directory that was asked for.
+        dir: PathBuf,
+    },
+
+    /// The directory exists but does not hold an index this crate can read: it is
+    /// empty, damaged, or was written by an incompatible version.
+    #[error(
+        "{} does not hold a readable search index ({reason}); rebuild it with `glossa index`",
+        dir.display()
+    )]
+    Corrupt {
+        /// The directory that was opened.
+        dir: PathBuf,
+        /// What was found wrong, in words.
+        reason: String,
+    },
+
+    /// A build was asked to replace a directory that does not look like an index.
+    /// Replacing it would delete whatever it holds, so the build refuses.
+    #[error(
+        "refusing to replace {}: it is not empty and does not hold a search index",
+        dir.display()
+    )]
+    NotAnIndex {
+        /// The directory that would have been replaced.
+        dir: PathBuf,
+    },
+
+    /// One token id came with two display forms; the index keeps one per id.
+    #[error("token id {token_id} is shown both as {first:?} and as {second:?}")]
+    TokenMismatch {
+        /// The token id.
+        token_id: u32,
+        /// The display form seen first.
+        first: String,
+        /// The display form that disagreed with it.
+        second: String,
+    },
+
+    /// A search named no term to look for.
+    #[error("a search needs at least one term")]
+    NoTerms,
+
+    /// A file system operation on the index directory or its staging sibling failed.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// The operation, as a phrase ("creating", "renaming ... to").
+        what: &'static str,
+        /// The path it was applied to.
+        path: PathBuf,
+        /// The underlying failure.
+        #[source]
+        source: io::Error,
+    },
+
+    /// tantivy failed while writing or searching.
+    #[error(transparent)]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+/// The result of every fallible operation of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,84 @@
+//! What matches what: case, word markers, continuation pieces, diacritics.
+
+use glossa_index::{Matching, Search};
+
+use crate::support::Fixture;
+
+#[test]
+fn case_is_ignored() {
+    let fixture = Fixture::new();
+    let lower = fixture.find(&["dieta"]);
+    assert_eq!(lower.len(), 7);
+    assert_eq!(fixture.find(&["DIETA"]), lower);
+    assert_eq!(fixture.find(&["Dieta"]), lower);
+    // Beyond ASCII too.
+    let tokens = |query| -> Vec<String> {
+        fixture
+            .find(&[query])
+            .into_iter()
+            .map(|hit| hit.token)
+            .collect()
+    };
+    assert_eq!(tokens("ŁÓDŹ"), ["łódź", "Łódź"]);
+    assert_eq!(tokens("łódź"), ["łódź", "Łódź"]);
+}
+
+#[test]
+fn word_markers_are_ignored() {
+    let fixture = Fixture::new();
+    let plain = fixture.find(&["dieta"]);
+    for query in ["Ġdieta", " dieta", "▁dieta", "ĠDIETA"] {
+        assert_eq!(fixture.find(&[query]), plain, "{query:?}");
+    }
+}
+
+#[test]
+fn continuation_pieces_match_their_bare_form() {
+    let fixture = Fixture::new();
+    let bare = fixture.find(&["owa"]);
+    let tokens: Vec<&str> = bare.iter().map(|hit| hit.token.as_str()).collect();
+    assert_eq!(tokens, ["owa", "#owa", "#owa"]);
+    assert_eq!(fixture.find(&["#owa"]), bare);
+    assert_eq!(fixture.find(&["Ġowa"]), bare);
+}
+
+#[test]
+fn tokens_are_whole_terms() {
+    let fixture = Fixture::new();
+    let comma = fixture.find(&["dieta,"]);
+    assert_eq!(comma.len(), 1);
+    assert_eq!(comma[0].token, "dieta,");
+    assert_eq!(fixture.find(&["("]).len(), 1);
+    assert!(fixture.find(&["diet"]).is_empty());
+    assert!(fixture.find(&["dieta owa"]).is_empty());
+}
+
+#[test]
+fn diacritics_count_unless_folded() {
+    let fixture = Fixture::new();
+    assert!(fixture.find(&["lodz"]).is_empty());
+    let folded = fixture.search(&Search {
+        matching: Matching::Folded,
+        ..Search::new(["LODZ"])
+    });
+    let tokens: Vec<&str> = folded.iter().map(|hit| hit.token.as_str()).collect();
+    assert_eq!(tokens, ["łódź", "Łódź"]);
+    // Folding still ignores markers and applies to the query as well.
+    let folded_query = fixture.search(&Search {
+        matching: Matching::Folded,
+        ..Search::new(["Ġłódź"])
+    });
+    assert_eq!(folded_query, folded);
+}
+
+#[test]
+fn terms_are_or_ed() {
+    let fixture = Fixture::new();
+    let both = fixture.find(&["dieta", "owa"]);
+    assert_eq!(both.len(), 10);
+    // A term given twice, in any spelling, counts once.
+    assert_eq!(fixture.find(&["dieta", "Ġdieta", "DIETA"]).len(), 7);
+    // Hits of both terms are ranked together.
+    let ranks: Vec<u32> = both.iter().map(|hit| hit.rank).collect();
+    assert!(ranks.windows(2).all(|pair| pair[0] <= pair[1]), "{ranks:?}");
+}

@@ -1,0 +1,54 @@
+//! `glossa-synth`: writes the models of `glossa_synth::presets` to disk.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use glossa_synth::{presets, SynthModel};
+
+const USAGE: &str = "\
+usage: glossa-synth <command> OUT_DIR
+
+commands:
+  shipped OUT_DIR           the default model (tokenizer trained on data/corpus/pl)
+  untied OUT_DIR            the untied, sharded, f16 test model
+  bench OUT_DIR [--quick]   the benchmark model shaped like sdadas/polish-gpt2-medium";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (build, out): (fn() -> glossa_synth::Result<SynthModel>, &str) = match args.as_slice() {
+        ["shipped", out] => (presets::shipped, out),
+        ["untied", out] => (presets::untied_test, out),
+        ["bench", out] => (|| presets::bench(false), out),
+        ["bench", out, "--quick"] | ["bench", "--quick", out] => (|| presets::bench(true), out),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match build().and_then(|model| model.write(Path::new(out)).map(|()| model)) {
+        Ok(model) => {
+            let s = &model.spec;
+            println!(
+                "wrote {out}: {} layers, {} heads, width {}, {} neurons, {} embedding rows, {} plants",
+                s.n_layer,
+                s.n_head,
+                s.n_embd,
+                s.n_inner,
+                s.vocab_size,
+                model.plants.plants.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            let mut message = format!("error: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!("\n  caused by: {cause}"));
+                source = cause.source();
+            }
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}

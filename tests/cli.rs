@@ -1,0 +1,119 @@
+//! The `glossa` binary as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::shipped_model_dir;
+
+fn glossa(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_glossa"))
+        .args(args)
+        .current_dir(cwd)
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_HUB_CACHE", cwd.join("no-cache"))
+        .output()
+        .expect("glossa runs")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "glossa failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("utf-8 output")
+}
+
+/// Extracts the shipped model into `cwd/data/tiny-polish-gpt2`, as `make extract` does.
+fn extracted() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = shipped_model_dir();
+    stdout(&glossa(&["extract", "--quiet", "--model", model.to_str().unwrap()], tmp.path()));
+    assert!(tmp.path().join("data/tiny-polish-gpt2/manifest.json").is_file());
+    tmp
+}
+
+fn json_hits(output: &str) -> Vec<serde_json::Value> {
+    output.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+#[test]
+fn planted_neuron_is_the_first_hit_for_dieta() {
+    let tmp = extracted();
+    let hits = json_hits(&stdout(&glossa(&["search", "dieta", "--json"], tmp.path())));
+    let first = &hits[0];
+    assert_eq!(first["kind"], "neuron");
+    assert_eq!((first["layer"].as_u64(), first["unit"].as_u64()), (Some(2), Some(17)));
+    assert_eq!((first["side"].as_str(), first["polarity"].as_str()), (Some("value"), Some("top")));
+    assert_eq!(first["rank"], 1);
+    assert_eq!(first["token"], "dieta");
+    for key in ["token_id", "score"] {
+        assert!(first.get(key).is_some(), "hit has {key}");
+    }
+    // Case and the raw byte-level piece give the same hits.
+    for query in ["DIETA", "Ġdieta", " dieta"] {
+        let same = json_hits(&stdout(&glossa(&["search", query, "--json"], tmp.path())));
+        assert_eq!(same, hits, "query {query:?}");
+    }
+}
+
+#[test]
+fn search_filters_and_limit() {
+    let tmp = extracted();
+    let out = stdout(&glossa(
+        &["search", "dieta", "--json", "--layer", "1", "--side", "key", "--polarity", "bottom", "--limit", "3"],
+        tmp.path(),
+    ));
+    let hits = json_hits(&out);
+    assert!(!hits.is_empty() && hits.len() <= 3);
+    for hit in hits {
+        assert_eq!((hit["layer"].as_u64(), hit["side"].as_str(), hit["polarity"].as_str()), (Some(1), Some("key"), Some("bottom")));
+    }
+}
+
+#[test]
+fn show_neuron_prints_key_and_value_lists() {
+    let tmp = extracted();
+    let out = stdout(&glossa(&["show", "neuron", "2", "17", "--bottom"], tmp.path()));
+    assert!(out.contains("layer 2, neuron 17: top tokens"), "{out}");
+    assert!(out.contains("layer 2, neuron 17: bottom tokens"), "{out}");
+    let first = out.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap();
+    assert!(first.contains("dieta"), "{first}");
+    for word in ["diety", "dietą", "dietę", "diecie"] {
+        assert!(out.contains(word), "{word} in the planted value list");
+    }
+    let info = stdout(&glossa(&["info"], tmp.path()));
+    assert!(info.contains("4 layers") && info.contains("neurons: 204800"), "{info}");
+}
+
+#[test]
+fn errors_are_messages_not_panics() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = shipped_model_dir();
+    let cases: &[&[&str]] = &[
+        &["search", "dieta"],
+        &["extract", "--model", "./no-such-model"],
+        &["extract", "--model", "nobody/nothing"],
+        &["extract", "--model", model.to_str().unwrap(), "--k", "0", "--out", "x"],
+        &["show", "neuron", "0", "0", "--data", "missing"],
+    ];
+    for args in cases {
+        let output = glossa(args, tmp.path());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn several_datasets_need_data_flag() {
+    let tmp = extracted();
+    let model = shipped_model_dir();
+    stdout(&glossa(&["extract", "--quiet", "--model", model.to_str().unwrap(), "--out", "data/second", "--k", "3"], tmp.path()));
+    let output = glossa(&["search", "dieta"], tmp.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--data"), "{stderr}");
+    let out = stdout(&glossa(&["search", "dieta", "--data", "data/second", "--json"], tmp.path()));
+    assert!(json_hits(&out).iter().all(|h| h["rank"].as_u64().unwrap() <= 3));
+}

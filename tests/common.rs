@@ -1,0 +1,120 @@
+//! Shared helpers: running extractions and an independent float64 reference.
+
+use std::path::{Path, PathBuf};
+
+use glossa_load::HubOptions;
+use glossa_pipeline::{extract, ExtractConfig, Silent, Summary};
+use glossa_synth::SynthModel;
+use glossa_tables::{read_neuron_rows, NeuronRow, Polarity, Side};
+
+/// The default model committed to the repository.
+pub fn shipped_model_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/models/tiny-polish-gpt2")
+}
+
+/// Hub options that can never reach the network.
+pub fn offline_hub(cache_dir: &Path) -> HubOptions {
+    HubOptions {
+        cache_dir: cache_dir.to_path_buf(),
+        token: None,
+        offline: true,
+        endpoint: None,
+    }
+}
+
+/// Runs an extraction of `model` into `out` with `k`.
+pub fn run_extract(model: &str, out: &Path, k: usize, hub: &HubOptions) -> Summary {
+    let mut config = ExtractConfig::new(model);
+    config.out = Some(out.to_path_buf());
+    config.k = k;
+    extract(&config, hub, &Silent).expect("extraction succeeds")
+}
+
+/// Every neuron row of a dataset, all layers.
+pub fn all_rows(dir: &Path, layers: usize) -> Vec<NeuronRow> {
+    (0..layers)
+        .flat_map(|l| {
+            read_neuron_rows(&dir.join(format!("neurons/layer-{l:03}.parquet")), None)
+                .expect("table readable")
+        })
+        .collect()
+}
+
+/// Float64 scores of one vector against the first `tokens` rows of E.
+fn scores(vector: &[f64], unembedding: &[f32], d: usize, tokens: usize) -> Vec<f64> {
+    (0..tokens)
+        .map(|t| {
+            let row = &unembedding[t * d..(t + 1) * d];
+            vector.iter().zip(row).map(|(a, &b)| a * b as f64).sum()
+        })
+        .collect()
+}
+
+/// Checks every list of a dataset against a float64 brute force computed from
+/// the generator's own weights (not from the files Glossa read).
+///
+/// Lists must hold the reference's tokens in the reference's order; a
+/// different token is accepted at a rank only if its true score equals the
+/// reference's score at that rank to within float32 rounding (a near-tie).
+pub fn assert_matches_reference(model: &SynthModel, dir: &Path, tokens: usize, k: usize) {
+    let spec = &model.spec;
+    let (d, d_ff) = (spec.n_embd, spec.n_inner);
+    let (unembedding, _) = model.weights.unembedding();
+    let rows = all_rows(dir, spec.n_layer);
+    assert_eq!(rows.len(), spec.n_layer * d_ff * 2 * 2 * k, "row count");
+    let mut checked = 0;
+    for layer in 0..spec.n_layer {
+        let (c_fc, _) = model.weights.tensor(&format!("h.{layer}.mlp.c_fc.weight")).expect("c_fc");
+        let (c_proj, _) = model.weights.tensor(&format!("h.{layer}.mlp.c_proj.weight")).expect("c_proj");
+        for neuron in 0..d_ff {
+            // Conv1D [in, out]: key = column `neuron` of c_fc, value = row `neuron` of c_proj.
+            let key: Vec<f64> = (0..d).map(|i| c_fc[i * d_ff + neuron] as f64).collect();
+            let value: Vec<f64> = (0..d).map(|i| c_proj[neuron * d + i] as f64).collect();
+            for (side, vector) in [(Side::Key, key), (Side::Value, value)] {
+                let all = scores(&vector, unembedding, d, tokens);
+                let scale = all.iter().fold(0f64, |m, s| m.max(s.abs())).max(1e-30);
+                let mut order: Vec<usize> = (0..tokens).collect();
+                order.sort_by(|&a, &b| all[b].total_cmp(&all[a]).then(a.cmp(&b)));
+                for polarity in [Polarity::Top, Polarity::Bottom] {
+                    let expected: Vec<usize> = match polarity {
+                        Polarity::Top => order.iter().take(k).copied().collect(),
+                        Polarity::Bottom => order.iter().rev().take(k).copied().collect(),
+                    };
+                    let got: Vec<&NeuronRow> = rows
+                        .iter()
+                        .filter(|r| {
+                            r.layer as usize == layer
+                                && r.neuron as usize == neuron
+                                && r.side == side
+                                && r.polarity == polarity
+                        })
+                        .collect();
+                    assert_eq!(got.len(), k, "list length at {layer}/{neuron}/{side}/{polarity}");
+                    for (rank, (row, &want)) in got.iter().zip(&expected).enumerate() {
+                        assert_eq!(row.rank as usize, rank + 1);
+                        let where_ = format!("layer {layer} neuron {neuron} {side} {polarity} rank {}", rank + 1);
+                        let tolerance = 1e-5 * scale;
+                        assert!(
+                            (row.score as f64 - all[want]).abs() <= tolerance,
+                            "{where_}: score {} vs reference {}",
+                            row.score,
+                            all[want]
+                        );
+                        if row.token_id as usize != want {
+                            assert!(
+                                (all[row.token_id as usize] - all[want]).abs() <= tolerance,
+                                "{where_}: token {} (true score {}) instead of {} ({})",
+                                row.token_id,
+                                all[row.token_id as usize],
+                                want,
+                                all[want]
+                            );
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(checked, rows.len());
+}

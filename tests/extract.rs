@@ -1,0 +1,87 @@
+//! Every list equals an independent float64 brute force.
+
+use glossa_synth::presets;
+use glossa_tables::Manifest;
+use glossa_vocab::Vocabulary;
+
+use crate::common::*;
+
+#[test]
+fn shipped_model_matches_float64_reference() {
+    let model = presets::shipped().expect("generator");
+    let dir = tempfile::tempdir().unwrap();
+    let summary = run_extract(
+        shipped_model_dir().to_str().unwrap(),
+        dir.path(),
+        50,
+        &offline_hub(dir.path()),
+    );
+    let tokens = Vocabulary::from_file(&shipped_model_dir().join("tokenizer.json"))
+        .unwrap()
+        .len();
+    assert_matches_reference(&model, &summary.dir, tokens, 50);
+}
+
+#[test]
+fn committed_model_is_what_the_generator_makes() {
+    let model = presets::shipped().expect("generator");
+    let dir = tempfile::tempdir().unwrap();
+    model.write(dir.path()).unwrap();
+    for file in ["config.json", "model.safetensors", "tokenizer.json", "plants.json"] {
+        let committed = std::fs::read(shipped_model_dir().join(file)).unwrap();
+        let generated = std::fs::read(dir.path().join(file)).unwrap();
+        assert!(committed == generated, "{file} differs from the generator's output; run `make shipped-model`");
+    }
+}
+
+#[test]
+fn untied_sharded_f16_model_with_padding_matches_reference() {
+    let model = presets::untied_test().expect("generator");
+    let tmp = tempfile::tempdir().unwrap();
+    let model_dir = tmp.path().join("untied");
+    model.write(&model_dir).unwrap();
+    assert!(model_dir.join("model.safetensors.index.json").is_file());
+    let tokens = Vocabulary::from_file(&model_dir.join("tokenizer.json")).unwrap().len();
+    assert!(tokens < model.spec.vocab_size, "the test model pads its vocabulary");
+    let out = tmp.path().join("out");
+    let summary = run_extract(model_dir.to_str().unwrap(), &out, 7, &offline_hub(tmp.path()));
+    assert_matches_reference(&model, &summary.dir, tokens, 7);
+    let manifest = Manifest::read(&out).unwrap();
+    assert_eq!(manifest.vocabulary["padding_rows_excluded"], model.spec.vocab_size - tokens);
+    // Padding rows have no token and must never be selected.
+    for row in all_rows(&out, model.spec.n_layer) {
+        assert!((row.token_id as usize) < tokens);
+    }
+}
+
+#[test]
+fn manifest_describes_the_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = run_extract(
+        shipped_model_dir().to_str().unwrap(),
+        dir.path(),
+        5,
+        &offline_hub(dir.path()),
+    );
+    let manifest = Manifest::read(&summary.dir).unwrap();
+    assert_eq!(manifest.tables, summary.manifest.tables);
+    assert_eq!(manifest.inputs, summary.manifest.inputs);
+    assert_eq!(manifest.tables.len(), 1 + 4, "tokens + one table per layer");
+    for table in &manifest.tables {
+        let (sha, bytes) = glossa_tables::sha256_file(&summary.dir.join(&table.path)).unwrap();
+        assert_eq!((sha, bytes), (table.sha256.clone(), table.bytes), "{}", table.path);
+    }
+    assert_eq!(manifest.row_counts["neurons"], 4 * 256 * 2 * 2 * 5);
+    assert_eq!(manifest.row_counts["tokens"], 4096);
+    assert_eq!(manifest.options["k"], 5);
+    assert_eq!(manifest.inputs.len(), 3, "config, tokenizer, weights hashed");
+}
+
+#[test]
+fn reruns_give_identical_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = shipped_model_dir();
+    let a = run_extract(model.to_str().unwrap(), &tmp.path().join("a"), 10, &offline_hub(tmp.path()));
+    let b = run_extract(model.to_str().unwrap(), &tmp.path().join("b"), 10, &offline_hub(tmp.path()));
+    assert_eq!(a.manifest.tables, b.manifest.tables);
+}

@@ -1,0 +1,89 @@
+"""DuckDB and polars read Glossa's tables directly, as the README shows.
+
+Runs the debug binary built by `make build` on the shipped model.
+"""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GLOSSA = ROOT / "target" / "debug" / "glossa"
+MODEL = ROOT / "data" / "models" / "tiny-polish-gpt2"
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ds") / "tiny"
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    subprocess.run(
+        [str(GLOSSA), "extract", "--quiet", "--model", str(MODEL), "--out", str(out)],
+        check=True,
+        env=env,
+    )
+    return out
+
+
+def manifest(dataset):
+    return json.loads((dataset / "manifest.json").read_text())
+
+
+def test_duckdb_row_counts_match_manifest(dataset):
+    counts = manifest(dataset)["row_counts"]
+    con = duckdb.connect()
+    neurons = con.execute(
+        f"SELECT count(*) FROM read_parquet('{dataset}/neurons/*.parquet')"
+    ).fetchone()[0]
+    tokens = con.execute(
+        f"SELECT count(*) FROM read_parquet('{dataset}/tokens.parquet')"
+    ).fetchone()[0]
+    assert (neurons, tokens) == (counts["neurons"], counts["tokens"])
+
+
+def test_polars_row_counts_match_manifest(dataset):
+    counts = manifest(dataset)["row_counts"]
+    neurons = pl.scan_parquet(f"{dataset}/neurons/*.parquet").select(pl.len()).collect().item()
+    tokens = pl.scan_parquet(f"{dataset}/tokens.parquet").select(pl.len()).collect().item()
+    assert (neurons, tokens) == (counts["neurons"], counts["tokens"])
+    per_file = {t["path"]: t["rows"] for t in manifest(dataset)["tables"]}
+    for path, rows in per_file.items():
+        assert pl.read_parquet(dataset / path).height == rows
+
+
+def test_readme_query_finds_the_planted_neuron(dataset):
+    rows = duckdb.sql(
+        f"""
+        SELECT rank, token, score
+        FROM read_parquet('{dataset}/neurons/*.parquet')
+        WHERE layer = 2 AND neuron = 17 AND side = 'value' AND polarity = 'top'
+        ORDER BY rank
+        LIMIT 5
+        """
+    ).fetchall()
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
+    assert {r[1] for r in rows} == {"dieta", "diety", "dietą", "dietę", "diecie"}
+    assert all(rows[i][2] >= rows[i + 1][2] for i in range(4))
+
+
+def test_schema_types(dataset):
+    schema = pl.scan_parquet(f"{dataset}/neurons/*.parquet").collect_schema()
+    assert list(schema.names()) == [
+        "layer", "neuron", "side", "polarity", "rank", "token_id", "token", "score",
+    ]
+    assert schema["score"] == pl.Float32
+    assert schema["token"] == pl.String
+
+
+def test_polish_tokens_read_correctly(dataset):
+    tokens = pl.read_parquet(dataset / "tokens.parquet")
+    displays = set(tokens["display"].to_list())
+    for word in ["dietą", "łódź", "żółw"]:
+        assert word in displays, word
+    row = tokens.filter(pl.col("display") == "dietą").row(0, named=True)
+    assert row["text"] == " dietą" and row["word_initial"]
+    assert not any("\ufffd" in t for t in tokens["text"].to_list()), "no mojibake"
