@@ -46,6 +46,24 @@ pub struct ExtractArgs {
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Skip the feed-forward neurons.
+    #[arg(long)]
+    pub no_neurons: bool,
+    /// Skip the attention heads.
+    #[arg(long)]
+    pub no_heads: bool,
+    /// Token pairs kept at each end of every head circuit [default: 100].
+    #[arg(long)]
+    pub head_k: Option<usize>,
+    /// Head lists skip pairs of the same token or the same text (ignoring case and Ġ).
+    #[arg(long)]
+    pub exclude_same: bool,
+    /// Head lists skip pairs of near-identical forms (dieta/diety, łódź/łodzi).
+    #[arg(long)]
+    pub exclude_fuzzy: bool,
+    /// Compute every entry of every head matrix (slow; checks the pruned path).
+    #[arg(long)]
+    pub brute_force_heads: bool,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -70,11 +88,30 @@ pub enum PolarityArg {
     Bottom,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Neuron,
+    Head,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CircuitArg {
+    Vo,
+    Qk,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
-    /// Tokens to look for (any of them); case and the word-initial marker are ignored.
+    /// Tokens to look for (any of them), or a pair `SRC -> DST` of a head circuit;
+    /// case and the word-initial marker are ignored.
     #[arg(required = true)]
     pub terms: Vec<String>,
+    /// Only neurons or only heads.
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Only this head circuit (implies heads).
+    #[arg(long, value_enum)]
+    pub circuit: Option<CircuitArg>,
     #[command(flatten)]
     pub data: DataArgs,
     /// Only this layer.
@@ -119,5 +156,20 @@ pub enum ShowUnit {
         /// Only the first N ranks.
         #[arg(long)]
         limit: Option<usize>,
+    },
+    /// An attention head: its VO and QK token-pair lists.
+    Head {
+        /// Layer, from 0.
+        layer: u32,
+        /// Head index within the layer.
+        head: u32,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Also print the bottom lists.
+        #[arg(long)]
+        bottom: bool,
+        /// Only the first N ranks [default: 20].
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
     },
 }

@@ -8,10 +8,11 @@ use glossa_load::HubOptions;
 use glossa_pipeline::{
     extract, find_dataset, Dataset, ExtractConfig, Observer, PipelineFile, Silent,
 };
-use glossa_tables::{Polarity, Side};
+use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
 use crate::args::{
-    Args, Command, DataArgs, ExtractArgs, PolarityArg, SearchArgs, ShowUnit, SideArg,
+    Args, CircuitArg, Command, DataArgs, ExtractArgs, KindArg, PolarityArg, SearchArgs, ShowUnit,
+    SideArg,
 };
 use crate::progress::Bars;
 use crate::render;
@@ -36,6 +37,22 @@ pub fn run(args: Args) -> Result<()> {
                 print!(
                     "{}",
                     render::neuron_table(layer, neuron, &rows, bottom, limit)
+                );
+                Ok(())
+            }
+            ShowUnit::Head {
+                layer,
+                head,
+                data,
+                bottom,
+                limit,
+            } => {
+                let dataset = open_dataset(&data)?;
+                let rows = dataset.head(layer, head)?;
+                let summary = dataset.head_summary(layer, head)?;
+                print!(
+                    "{}",
+                    render::head_table(layer, head, &rows, &summary, bottom, limit)
                 );
                 Ok(())
             }
@@ -75,6 +92,14 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     if let Some(threads) = args.threads {
         config.threads = Some(threads);
     }
+    if let Some(head_k) = args.head_k {
+        config.head_k = head_k;
+    }
+    config.neurons &= !args.no_neurons;
+    config.heads &= !args.no_heads;
+    config.exclude_same |= args.exclude_same;
+    config.exclude_fuzzy |= args.exclude_fuzzy;
+    config.brute_force_heads |= args.brute_force_heads;
     Ok(config)
 }
 
@@ -101,7 +126,6 @@ fn run_extract(args: ExtractArgs) -> Result<()> {
 fn run_search(args: SearchArgs) -> Result<()> {
     let dataset = open_dataset(&args.data)?;
     let search = Search {
-        terms: args.terms.clone(),
         layer: args.layer,
         side: args.side.map(|s| match s {
             SideArg::Key => Side::Key,
@@ -111,13 +135,21 @@ fn run_search(args: SearchArgs) -> Result<()> {
             PolarityArg::Top => Polarity::Top,
             PolarityArg::Bottom => Polarity::Bottom,
         }),
-        kind: None,
+        kind: args.kind.map(|k| match k {
+            KindArg::Neuron => UnitKind::Neuron,
+            KindArg::Head => UnitKind::Head,
+        }),
+        circuit: args.circuit.map(|c| match c {
+            CircuitArg::Vo => Circuit::Vo,
+            CircuitArg::Qk => Circuit::Qk,
+        }),
         limit: args.limit,
         matching: if args.fold {
             Matching::Folded
         } else {
             Matching::Exact
         },
+        ..Search::parse_terms(&args.terms)?
     };
     let hits = dataset.search(&search)?;
     if args.json {

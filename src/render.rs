@@ -4,7 +4,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use glossa_index::Hit;
-use glossa_tables::{Manifest, NeuronRow, Polarity, Side};
+use glossa_tables::{
+    Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side, UnitKind,
+};
 
 /// Width in characters, counting each `char` once (enough for Polish).
 fn pad(text: &str, width: usize) -> String {
@@ -69,16 +71,110 @@ pub fn neuron_table(
     out
 }
 
-/// Search hits, strongest first.
+/// A head's VO and QK pair lists, with its summary.
+pub fn head_table(
+    layer: u32,
+    head: u32,
+    rows: &[HeadRow],
+    summary: &[HeadSummaryRow],
+    bottom: bool,
+    limit: usize,
+) -> String {
+    let mut out = String::new();
+    let polarities: &[Polarity] = if bottom {
+        &[Polarity::Top, Polarity::Bottom]
+    } else {
+        &[Polarity::Top]
+    };
+    for circuit in [Circuit::Vo, Circuit::Qk] {
+        let (src, dst) = match circuit {
+            Circuit::Vo => ("attended", "promoted"),
+            Circuit::Qk => ("query", "key"),
+        };
+        let _ = write!(
+            out,
+            "layer {layer}, head {head}: {} circuit",
+            circuit.as_str().to_uppercase()
+        );
+        if let Some(s) = summary.iter().find(|s| s.circuit == circuit) {
+            let _ = write!(
+                out,
+                " (frobenius {:.4}, max {:.4}, min {:.4}",
+                s.frobenius_norm, s.max_entry, s.min_entry
+            );
+            if let Some(copying) = s.copying_score {
+                let _ = write!(out, ", copying score {copying:.3}");
+            }
+            let _ = write!(
+                out,
+                ", computed {:.2}% of entries)",
+                100.0 * s.computed_share
+            );
+        }
+        out.push('\n');
+        for &polarity in polarities {
+            let list: Vec<&HeadRow> = rows
+                .iter()
+                .filter(|r| r.circuit == circuit && r.polarity == polarity)
+                .take(limit)
+                .collect();
+            let width = list
+                .iter()
+                .map(|r| r.src_token.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(src.len());
+            let _ = writeln!(out, "  {polarity}");
+            let _ = writeln!(
+                out,
+                "  {:>4}  {} -> {:<16} {:>9}",
+                "rank",
+                pad(src, width),
+                dst,
+                "score"
+            );
+            for row in list {
+                let _ = writeln!(
+                    out,
+                    "  {:>4}  {} -> {} {:>9.4}",
+                    row.rank,
+                    pad(&row.src_token, width),
+                    pad(&row.dst_token, 16),
+                    row.score
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Search hits, strongest first: neurons show the matching token, heads the pair.
 pub fn hits(terms: &[String], hits: &[Hit]) -> String {
     let mut out = String::new();
     if hits.is_empty() {
-        let _ = writeln!(out, "no list contains {}", terms.join(" or "));
+        let _ = writeln!(out, "no list contains {}", terms.join(" "));
         return out;
     }
+    let what = |hit: &Hit| -> (String, String) {
+        match hit.kind {
+            UnitKind::Neuron => (
+                hit.side.map_or("", |s| s.as_str()).to_string(),
+                hit.token.clone().unwrap_or_default(),
+            ),
+            UnitKind::Head => (
+                hit.circuit.map_or("", |c| c.as_str()).to_string(),
+                format!(
+                    "{} -> {}",
+                    hit.src_token.as_deref().unwrap_or(""),
+                    hit.dst_token.as_deref().unwrap_or("")
+                ),
+            ),
+        }
+    };
     let width = hits
         .iter()
-        .map(|h| h.token.chars().count())
+        .map(|h| what(h).1.chars().count())
         .max()
         .unwrap_or(0)
         .max(5);
@@ -95,16 +191,17 @@ pub fn hits(terms: &[String], hits: &[Hit]) -> String {
         "score"
     );
     for hit in hits {
+        let (side, token) = what(hit);
         let _ = writeln!(
             out,
             "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9.4}",
             hit.kind.as_str(),
             hit.layer,
             hit.unit,
-            hit.side.as_str(),
+            side,
             hit.polarity.as_str(),
             hit.rank,
-            pad(&hit.token, width),
+            pad(&token, width),
             hit.score
         );
     }

@@ -28,23 +28,41 @@ fn stdout(output: &Output) -> String {
 fn extracted() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let model = shipped_model_dir();
-    stdout(&glossa(&["extract", "--quiet", "--model", model.to_str().unwrap()], tmp.path()));
-    assert!(tmp.path().join("data/tiny-polish-gpt2/manifest.json").is_file());
+    stdout(&glossa(
+        &["extract", "--quiet", "--model", model.to_str().unwrap()],
+        tmp.path(),
+    ));
+    assert!(tmp
+        .path()
+        .join("data/tiny-polish-gpt2/manifest.json")
+        .is_file());
     tmp
 }
 
 fn json_hits(output: &str) -> Vec<serde_json::Value> {
-    output.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+    output
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
 }
 
 #[test]
 fn planted_neuron_is_the_first_hit_for_dieta() {
     let tmp = extracted();
-    let hits = json_hits(&stdout(&glossa(&["search", "dieta", "--json"], tmp.path())));
+    let hits = json_hits(&stdout(&glossa(
+        &["search", "dieta", "--kind", "neuron", "--json"],
+        tmp.path(),
+    )));
     let first = &hits[0];
     assert_eq!(first["kind"], "neuron");
-    assert_eq!((first["layer"].as_u64(), first["unit"].as_u64()), (Some(2), Some(17)));
-    assert_eq!((first["side"].as_str(), first["polarity"].as_str()), (Some("value"), Some("top")));
+    assert_eq!(
+        (first["layer"].as_u64(), first["unit"].as_u64()),
+        (Some(2), Some(17))
+    );
+    assert_eq!(
+        (first["side"].as_str(), first["polarity"].as_str()),
+        (Some("value"), Some("top"))
+    );
     assert_eq!(first["rank"], 1);
     assert_eq!(first["token"], "dieta");
     for key in ["token_id", "score"] {
@@ -52,7 +70,10 @@ fn planted_neuron_is_the_first_hit_for_dieta() {
     }
     // Case and the raw byte-level piece give the same hits.
     for query in ["DIETA", "Ġdieta", " dieta"] {
-        let same = json_hits(&stdout(&glossa(&["search", query, "--json"], tmp.path())));
+        let same = json_hits(&stdout(&glossa(
+            &["search", query, "--kind", "neuron", "--json"],
+            tmp.path(),
+        )));
         assert_eq!(same, hits, "query {query:?}");
     }
 }
@@ -61,29 +82,57 @@ fn planted_neuron_is_the_first_hit_for_dieta() {
 fn search_filters_and_limit() {
     let tmp = extracted();
     let out = stdout(&glossa(
-        &["search", "dieta", "--json", "--layer", "1", "--side", "key", "--polarity", "bottom", "--limit", "3"],
+        &[
+            "search",
+            "dieta",
+            "--json",
+            "--layer",
+            "1",
+            "--side",
+            "key",
+            "--polarity",
+            "bottom",
+            "--limit",
+            "3",
+        ],
         tmp.path(),
     ));
     let hits = json_hits(&out);
     assert!(!hits.is_empty() && hits.len() <= 3);
     for hit in hits {
-        assert_eq!((hit["layer"].as_u64(), hit["side"].as_str(), hit["polarity"].as_str()), (Some(1), Some("key"), Some("bottom")));
+        assert_eq!(
+            (
+                hit["layer"].as_u64(),
+                hit["side"].as_str(),
+                hit["polarity"].as_str()
+            ),
+            (Some(1), Some("key"), Some("bottom"))
+        );
     }
 }
 
 #[test]
 fn show_neuron_prints_key_and_value_lists() {
     let tmp = extracted();
-    let out = stdout(&glossa(&["show", "neuron", "2", "17", "--bottom"], tmp.path()));
+    let out = stdout(&glossa(
+        &["show", "neuron", "2", "17", "--bottom"],
+        tmp.path(),
+    ));
     assert!(out.contains("layer 2, neuron 17: top tokens"), "{out}");
     assert!(out.contains("layer 2, neuron 17: bottom tokens"), "{out}");
-    let first = out.lines().find(|l| l.trim_start().starts_with("1 ")).unwrap();
+    let first = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("1 "))
+        .unwrap();
     assert!(first.contains("dieta"), "{first}");
     for word in ["diety", "dietą", "dietę", "diecie"] {
         assert!(out.contains(word), "{word} in the planted value list");
     }
     let info = stdout(&glossa(&["info"], tmp.path()));
-    assert!(info.contains("4 layers") && info.contains("neurons: 204800"), "{info}");
+    assert!(
+        info.contains("4 layers") && info.contains("neurons: 204800"),
+        "{info}"
+    );
 }
 
 #[test]
@@ -94,7 +143,15 @@ fn errors_are_messages_not_panics() {
         &["search", "dieta"],
         &["extract", "--model", "./no-such-model"],
         &["extract", "--model", "nobody/nothing"],
-        &["extract", "--model", model.to_str().unwrap(), "--k", "0", "--out", "x"],
+        &[
+            "extract",
+            "--model",
+            model.to_str().unwrap(),
+            "--k",
+            "0",
+            "--out",
+            "x",
+        ],
         &["show", "neuron", "0", "0", "--data", "missing"],
     ];
     for args in cases {
@@ -110,10 +167,88 @@ fn errors_are_messages_not_panics() {
 fn several_datasets_need_data_flag() {
     let tmp = extracted();
     let model = shipped_model_dir();
-    stdout(&glossa(&["extract", "--quiet", "--model", model.to_str().unwrap(), "--out", "data/second", "--k", "3"], tmp.path()));
+    stdout(&glossa(
+        &[
+            "extract",
+            "--quiet",
+            "--model",
+            model.to_str().unwrap(),
+            "--out",
+            "data/second",
+            "--k",
+            "3",
+        ],
+        tmp.path(),
+    ));
     let output = glossa(&["search", "dieta"], tmp.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--data"), "{stderr}");
-    let out = stdout(&glossa(&["search", "dieta", "--data", "data/second", "--json"], tmp.path()));
-    assert!(json_hits(&out).iter().all(|h| h["rank"].as_u64().unwrap() <= 3));
+    let out = stdout(&glossa(
+        &["search", "dieta", "--data", "data/second", "--json"],
+        tmp.path(),
+    ));
+    assert!(json_hits(&out)
+        .iter()
+        .all(|h| h["rank"].as_u64().unwrap() <= 3));
+}
+
+#[test]
+fn planted_heads_are_found_by_token_and_by_pair() {
+    let tmp = extracted();
+    let hits = json_hits(&stdout(&glossa(&["search", "dieta", "--json"], tmp.path())));
+    let first = &hits[0];
+    assert_eq!(
+        (
+            first["kind"].as_str(),
+            first["layer"].as_u64(),
+            first["unit"].as_u64()
+        ),
+        (Some("head"), Some(3), Some(1))
+    );
+    assert_eq!(
+        (
+            first["circuit"].as_str(),
+            first["src_token"].as_str(),
+            first["dst_token"].as_str()
+        ),
+        (Some("vo"), Some("dieta"), Some("dieta"))
+    );
+    assert_eq!(first["matched"], "both");
+
+    let pairs = json_hits(&stdout(&glossa(
+        &["search", "dieta -> zdrowie", "--circuit", "qk", "--json"],
+        tmp.path(),
+    )));
+    assert_eq!(
+        (
+            pairs[0]["layer"].as_u64(),
+            pairs[0]["unit"].as_u64(),
+            pairs[0]["rank"].as_u64()
+        ),
+        (Some(2), Some(2), Some(1))
+    );
+    for hit in &pairs {
+        assert_eq!(
+            (hit["src_token"].as_str(), hit["dst_token"].as_str()),
+            (Some("dieta"), Some("zdrowie"))
+        );
+    }
+    let reversed = json_hits(&stdout(&glossa(
+        &["search", "zdrowie->dieta", "--circuit", "qk", "--json"],
+        tmp.path(),
+    )));
+    assert!(reversed.iter().all(|h| h["src_token"] == "zdrowie"));
+
+    let shown = stdout(&glossa(
+        &["show", "head", "2", "2", "--limit", "1"],
+        tmp.path(),
+    ));
+    assert!(
+        shown.contains("QK circuit") && shown.contains("dieta -> zdrowie"),
+        "{shown}"
+    );
+
+    let output = glossa(&["search", "dieta ->"], tmp.path());
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: "));
 }

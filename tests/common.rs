@@ -64,8 +64,14 @@ pub fn assert_matches_reference(model: &SynthModel, dir: &Path, tokens: usize, k
     assert_eq!(rows.len(), spec.n_layer * d_ff * 2 * 2 * k, "row count");
     let mut checked = 0;
     for layer in 0..spec.n_layer {
-        let (c_fc, _) = model.weights.tensor(&format!("h.{layer}.mlp.c_fc.weight")).expect("c_fc");
-        let (c_proj, _) = model.weights.tensor(&format!("h.{layer}.mlp.c_proj.weight")).expect("c_proj");
+        let (c_fc, _) = model
+            .weights
+            .tensor(&format!("h.{layer}.mlp.c_fc.weight"))
+            .expect("c_fc");
+        let (c_proj, _) = model
+            .weights
+            .tensor(&format!("h.{layer}.mlp.c_proj.weight"))
+            .expect("c_proj");
         for neuron in 0..d_ff {
             // Conv1D [in, out]: key = column `neuron` of c_fc, value = row `neuron` of c_proj.
             let key: Vec<f64> = (0..d).map(|i| c_fc[i * d_ff + neuron] as f64).collect();
@@ -89,10 +95,17 @@ pub fn assert_matches_reference(model: &SynthModel, dir: &Path, tokens: usize, k
                                 && r.polarity == polarity
                         })
                         .collect();
-                    assert_eq!(got.len(), k, "list length at {layer}/{neuron}/{side}/{polarity}");
+                    assert_eq!(
+                        got.len(),
+                        k,
+                        "list length at {layer}/{neuron}/{side}/{polarity}"
+                    );
                     for (rank, (row, &want)) in got.iter().zip(&expected).enumerate() {
                         assert_eq!(row.rank as usize, rank + 1);
-                        let where_ = format!("layer {layer} neuron {neuron} {side} {polarity} rank {}", rank + 1);
+                        let where_ = format!(
+                            "layer {layer} neuron {neuron} {side} {polarity} rank {}",
+                            rank + 1
+                        );
                         let tolerance = 1e-5 * scale;
                         assert!(
                             (row.score as f64 - all[want]).abs() <= tolerance,

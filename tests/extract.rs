@@ -27,10 +27,18 @@ fn committed_model_is_what_the_generator_makes() {
     let model = presets::shipped().expect("generator");
     let dir = tempfile::tempdir().unwrap();
     model.write(dir.path()).unwrap();
-    for file in ["config.json", "model.safetensors", "tokenizer.json", "plants.json"] {
+    for file in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "plants.json",
+    ] {
         let committed = std::fs::read(shipped_model_dir().join(file)).unwrap();
         let generated = std::fs::read(dir.path().join(file)).unwrap();
-        assert!(committed == generated, "{file} differs from the generator's output; run `make shipped-model`");
+        assert!(
+            committed == generated,
+            "{file} differs from the generator's output; run `make shipped-model`"
+        );
     }
 }
 
@@ -41,13 +49,26 @@ fn untied_sharded_f16_model_with_padding_matches_reference() {
     let model_dir = tmp.path().join("untied");
     model.write(&model_dir).unwrap();
     assert!(model_dir.join("model.safetensors.index.json").is_file());
-    let tokens = Vocabulary::from_file(&model_dir.join("tokenizer.json")).unwrap().len();
-    assert!(tokens < model.spec.vocab_size, "the test model pads its vocabulary");
+    let tokens = Vocabulary::from_file(&model_dir.join("tokenizer.json"))
+        .unwrap()
+        .len();
+    assert!(
+        tokens < model.spec.vocab_size,
+        "the test model pads its vocabulary"
+    );
     let out = tmp.path().join("out");
-    let summary = run_extract(model_dir.to_str().unwrap(), &out, 7, &offline_hub(tmp.path()));
+    let summary = run_extract(
+        model_dir.to_str().unwrap(),
+        &out,
+        7,
+        &offline_hub(tmp.path()),
+    );
     assert_matches_reference(&model, &summary.dir, tokens, 7);
     let manifest = Manifest::read(&out).unwrap();
-    assert_eq!(manifest.vocabulary["padding_rows_excluded"], model.spec.vocab_size - tokens);
+    assert_eq!(
+        manifest.vocabulary["padding_rows_excluded"],
+        model.spec.vocab_size - tokens
+    );
     // Padding rows have no token and must never be selected.
     for row in all_rows(&out, model.spec.n_layer) {
         assert!((row.token_id as usize) < tokens);
@@ -66,22 +87,52 @@ fn manifest_describes_the_tables() {
     let manifest = Manifest::read(&summary.dir).unwrap();
     assert_eq!(manifest.tables, summary.manifest.tables);
     assert_eq!(manifest.inputs, summary.manifest.inputs);
-    assert_eq!(manifest.tables.len(), 1 + 4, "tokens + one table per layer");
+    let paths: Vec<&str> = manifest.tables.iter().map(|t| t.path.as_str()).collect();
+    assert_eq!(
+        paths.len(),
+        1 + 4 + 4 + 1,
+        "tokens, neurons and heads per layer, summary: {paths:?}"
+    );
+    assert!(
+        paths.contains(&"neurons/layer-003.parquet") && paths.contains(&"heads/layer-003.parquet")
+    );
+    assert!(paths.contains(&"head_summary.parquet"));
     for table in &manifest.tables {
         let (sha, bytes) = glossa_tables::sha256_file(&summary.dir.join(&table.path)).unwrap();
-        assert_eq!((sha, bytes), (table.sha256.clone(), table.bytes), "{}", table.path);
+        assert_eq!(
+            (sha, bytes),
+            (table.sha256.clone(), table.bytes),
+            "{}",
+            table.path
+        );
     }
     assert_eq!(manifest.row_counts["neurons"], 4 * 256 * 2 * 2 * 5);
     assert_eq!(manifest.row_counts["tokens"], 4096);
+    assert_eq!(manifest.row_counts["heads"], 4 * 4 * 2 * 2 * 100);
+    assert_eq!(manifest.row_counts["head_summary"], 4 * 4 * 2);
     assert_eq!(manifest.options["k"], 5);
-    assert_eq!(manifest.inputs.len(), 3, "config, tokenizer, weights hashed");
+    assert_eq!(
+        manifest.inputs.len(),
+        3,
+        "config, tokenizer, weights hashed"
+    );
 }
 
 #[test]
 fn reruns_give_identical_tables() {
     let tmp = tempfile::tempdir().unwrap();
     let model = shipped_model_dir();
-    let a = run_extract(model.to_str().unwrap(), &tmp.path().join("a"), 10, &offline_hub(tmp.path()));
-    let b = run_extract(model.to_str().unwrap(), &tmp.path().join("b"), 10, &offline_hub(tmp.path()));
+    let a = run_extract(
+        model.to_str().unwrap(),
+        &tmp.path().join("a"),
+        10,
+        &offline_hub(tmp.path()),
+    );
+    let b = run_extract(
+        model.to_str().unwrap(),
+        &tmp.path().join("b"),
+        10,
+        &offline_hub(tmp.path()),
+    );
     assert_eq!(a.manifest.tables, b.manifest.tables);
 }

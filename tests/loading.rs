@@ -14,7 +14,9 @@ fn conv1d_keys_are_columns_and_values_rows() {
     let tmp = tempfile::tempdir().unwrap();
     model.write(tmp.path()).unwrap();
     let source = ModelSource::parse(tmp.path().to_str().unwrap(), "main").unwrap();
-    let files = source.resolve(&offline_hub(tmp.path()), &mut Silent).unwrap();
+    let files = source
+        .resolve(&offline_hub(tmp.path()), &mut Silent)
+        .unwrap();
     let loaded = Model::load(&files).unwrap();
     let (d, d_ff) = (model.spec.n_embd, model.spec.n_inner);
     let (c_fc, _) = model.weights.tensor("h.1.mlp.c_fc.weight").unwrap();
@@ -37,16 +39,31 @@ fn f32_weights_are_memory_mapped() {
         .unwrap();
     let model = Model::load(&files).unwrap();
     assert!(model.unembedding.is_mapped());
-    assert!(model.layers.iter().all(|l| l.ff_keys.is_mapped() && l.ff_values.is_mapped()));
+    assert!(model
+        .layers
+        .iter()
+        .all(|l| l.ff_keys.is_mapped() && l.ff_values.is_mapped()));
 }
 
 #[test]
 fn model_in_hub_cache_loads_offline() {
     let tmp = tempfile::tempdir().unwrap();
     let cache = tmp.path().join("hub");
-    write_hub_cache(&cache, "glossa-test/tiny-polish-gpt2", "main", COMMIT, &shipped_model_dir()).unwrap();
+    write_hub_cache(
+        &cache,
+        "glossa-test/tiny-polish-gpt2",
+        "main",
+        COMMIT,
+        &shipped_model_dir(),
+    )
+    .unwrap();
     let out = tmp.path().join("out");
-    let summary = run_extract("glossa-test/tiny-polish-gpt2", &out, 5, &offline_hub(&cache));
+    let summary = run_extract(
+        "glossa-test/tiny-polish-gpt2",
+        &out,
+        5,
+        &offline_hub(&cache),
+    );
     assert_eq!(summary.manifest.commit.as_deref(), Some(COMMIT));
     assert_eq!(summary.manifest.revision.as_deref(), Some("main"));
     // Pinning the commit itself works too.
@@ -63,8 +80,16 @@ fn offline_without_cached_files_names_the_problem() {
     let tmp = tempfile::tempdir().unwrap();
     let mut config = ExtractConfig::new("sdadas/polish-gpt2-medium");
     config.out = Some(tmp.path().join("out"));
-    let error = extract(&config, &offline_hub(&tmp.path().join("empty-cache")), &Silent).unwrap_err();
-    assert!(matches!(error, PipelineError::Load(LoadError::NotCached { .. })), "{error}");
+    let error = extract(
+        &config,
+        &offline_hub(&tmp.path().join("empty-cache")),
+        &Silent,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, PipelineError::Load(LoadError::NotCached { .. })),
+        "{error}"
+    );
     assert!(error.to_string().contains("HF_HUB_OFFLINE"), "{error}");
 
     // A cached snapshot that lacks a file.
@@ -78,20 +103,33 @@ fn offline_without_cached_files_names_the_problem() {
     let mut config = ExtractConfig::new("glossa-test/partial");
     config.out = Some(tmp.path().join("out2"));
     let error = extract(&config, &offline_hub(&cache), &Silent).unwrap_err();
-    assert!(error.to_string().contains("no weights") || error.to_string().contains("model.safetensors"), "{error}");
+    assert!(
+        error.to_string().contains("no weights") || error.to_string().contains("model.safetensors"),
+        "{error}"
+    );
 }
 
 #[test]
 fn missing_files_and_bad_ids_are_reported() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::copy(shipped_model_dir().join("config.json"), tmp.path().join("config.json")).unwrap();
+    std::fs::copy(
+        shipped_model_dir().join("config.json"),
+        tmp.path().join("config.json"),
+    )
+    .unwrap();
     let error = ModelSource::parse(tmp.path().to_str().unwrap(), "main")
         .unwrap()
         .resolve(&offline_hub(tmp.path()), &mut Silent)
         .unwrap_err();
     assert!(error.to_string().contains("tokenizer.json"), "{error}");
-    assert!(matches!(ModelSource::parse("./no/such/dir", "main"), Err(LoadError::BadModelId(_))));
-    assert!(matches!(ModelSource::parse("a b", "main"), Err(LoadError::BadModelId(_))));
+    assert!(matches!(
+        ModelSource::parse("./no/such/dir", "main"),
+        Err(LoadError::BadModelId(_))
+    ));
+    assert!(matches!(
+        ModelSource::parse("a b", "main"),
+        Err(LoadError::BadModelId(_))
+    ));
 }
 
 #[test]
@@ -101,7 +139,11 @@ fn truncated_safetensors_is_a_clear_error() {
         std::fs::copy(shipped_model_dir().join(file), tmp.path().join(file)).unwrap();
     }
     let weights = std::fs::read(shipped_model_dir().join("model.safetensors")).unwrap();
-    std::fs::write(tmp.path().join("model.safetensors"), &weights[..weights.len() / 2]).unwrap();
+    std::fs::write(
+        tmp.path().join("model.safetensors"),
+        &weights[..weights.len() / 2],
+    )
+    .unwrap();
     let files = ModelSource::parse(tmp.path().to_str().unwrap(), "main")
         .unwrap()
         .resolve(&offline_hub(tmp.path()), &mut Silent)

@@ -1,34 +1,38 @@
-//! Builds an index of synthetic entries shaped like GPT-2 medium's neuron lists
-//! and times the build and a few searches.
+//! Builds an index of synthetic entries shaped like GPT-2 medium's neuron and
+//! head lists and times the build and a few searches.
 //!
 //! ```text
-//! cargo run -p glossa-index --example synthetic -- DIR [LAYERS] [BUDGET_MB] [THREADS]
+//! cargo run -p glossa-index --example synthetic -- DIR [LAYERS] [BUDGET_MB] [THREADS] [HEADS]
 //! ```
 //!
 //! 24 layers give 24 × 4096 neurons × 2 sides × 2 polarities × 50 ranks, about
-//! 20 million entries. Token ids are skewed towards low ids, so that token 0
-//! stands in about 3% of all lists: the worst case for a search.
+//! 20 million entries, and 24 × 16 heads × 2 circuits × 2 polarities × 100
+//! ranks, about 154 thousand pairs (`HEADS` 0 leaves them out). Token ids are
+//! skewed towards low ids, so that token 0 stands in about 3% of all lists: the
+//! worst case for a search.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use glossa_index::{build, Entry, Index, Matching, Search};
-use glossa_tables::{Polarity, Side, UnitKind};
+use glossa_index::{Entry, Index, IndexBuilder, Matching, PairEntry, Search};
+use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
 const NEURONS: u32 = 4096;
 const RANKS: u32 = 50;
+const PAIR_RANKS: u32 = 100;
 const VOCAB: u32 = 50_257;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(
         args.next()
-            .ok_or("usage: synthetic DIR [LAYERS] [BUDGET_MB] [THREADS]")?,
+            .ok_or("usage: synthetic DIR [LAYERS] [BUDGET_MB] [THREADS] [HEADS]")?,
     );
     let layers: u32 = args.next().map_or(Ok(24), |a| a.parse())?;
     let budget_mb: usize = args.next().map_or(Ok(1024), |a| a.parse())?;
     let threads: usize = args.next().map_or(Ok(2), |a| a.parse())?;
+    let heads: u32 = args.next().map_or(Ok(16), |a| a.parse())?;
 
     let vocab: Vec<String> = (0..VOCAB).map(display).collect();
     let mut random = XorShift(0x9e37_79b9_7f4a_7c15);
@@ -41,10 +45,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
         })
     });
-    let entries = entries.map(|(layer, unit, side, polarity, rank)| {
+    let mut token = move || {
         let u = random.unit();
         let token_id = ((u * u * u) * f64::from(VOCAB)) as u32;
-        let magnitude = 12.0 - rank as f32 * 0.1 - random.unit() as f32 * 0.05;
+        (token_id, random.unit() as f32)
+    };
+    let mut entries = entries.map(|(layer, unit, side, polarity, rank)| {
+        let (token_id, noise) = token();
+        let magnitude = 12.0 - rank as f32 * 0.1 - noise * 0.05;
         Entry {
             kind: UnitKind::Neuron,
             layer,
@@ -62,9 +70,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    let stats = build(&dir, entries, budget_mb << 20, threads)?;
+    let mut builder = IndexBuilder::create(&dir, budget_mb << 20, threads)?;
+    entries.try_for_each(|entry| builder.add(&entry))?;
+    let mut pairs = 0;
+    for layer in 0..layers {
+        for head in 0..heads {
+            for &circuit in Circuit::ALL {
+                for &polarity in Polarity::ALL {
+                    for rank in 1..=PAIR_RANKS {
+                        let (src, noise) = token();
+                        let (dst, _) = token();
+                        let magnitude = 30.0 - rank as f32 * 0.1 - noise * 0.05;
+                        builder.add_pair(&PairEntry {
+                            layer,
+                            head,
+                            circuit,
+                            polarity,
+                            rank,
+                            src_token_id: src,
+                            src_token: &vocab[src as usize],
+                            dst_token_id: dst,
+                            dst_token: &vocab[dst as usize],
+                            score: if polarity == Polarity::Top {
+                                magnitude
+                            } else {
+                                -magnitude
+                            },
+                        })?;
+                        pairs += 1;
+                    }
+                }
+            }
+        }
+    }
+    let stats = builder.finish()?;
     println!(
-        "built {} entries ({} documents) in {:.1?}: {:.0} entries/s, {} segments, {:.1} MiB ({:.1} bytes/entry)",
+        "built {} entries, {pairs} of them pairs ({} documents) in {:.1?}: {:.0} entries/s, {} segments, {:.1} MiB ({:.1} bytes/entry)",
         stats.entries,
         stats.documents,
         stats.elapsed,
@@ -100,6 +141,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         ),
         ("commonest token", Search::new([display(0)])),
+        (
+            "commonest token, heads",
+            Search {
+                kind: Some(UnitKind::Head),
+                ..Search::new([display(0)])
+            },
+        ),
+        (
+            "pair of common tokens",
+            Search::pair(display(0), display(1)),
+        ),
         (
             "commonest token, limit 1000",
             Search {

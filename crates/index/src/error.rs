@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use glossa_tables::UnitKind;
+
 /// Every failure this crate reports.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -48,9 +50,29 @@ pub enum Error {
         second: String,
     },
 
+    /// An [`Entry`](crate::Entry) of a kind other than neuron was added; a head's
+    /// entries are [`PairEntry`](crate::PairEntry)s.
+    #[error(
+        "an Entry describes a neuron's list, not a {kind}'s; head pairs are added as PairEntry"
+    )]
+    UnexpectedKind {
+        /// The kind the entry named.
+        kind: UnitKind,
+    },
+
     /// A search named no term to look for.
     #[error("a search needs at least one term")]
     NoTerms,
+
+    /// A query could not be understood: a malformed pair (`-> B`, `A ->`,
+    /// `A -> B -> C`), or a pair combined with other terms.
+    #[error("cannot search for {query:?}: {reason}")]
+    BadQuery {
+        /// The query as given, its words joined by spaces.
+        query: String,
+        /// What is wrong with it, in words.
+        reason: String,
+    },
 
     /// A file system operation on the index directory or its staging sibling failed.
     #[error("{what} {}: {source}", path.display())]

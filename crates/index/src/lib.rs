@@ -1,14 +1,21 @@
 //! A search index from tokens back to the units whose lists hold them.
 //!
 //! Glossa projects every feed-forward neuron into vocabulary space and keeps, for
-//! each, its strongest tokens at both ends of both sides. This crate indexes those
-//! lists so that the question can be asked the other way round: which neurons
-//! have `dieta` among their strongest tokens, and how strongly?
+//! each, its strongest tokens at both ends of both sides; for every attention
+//! head, it keeps the strongest (src, dst) token pairs of its VO and QK circuits.
+//! This crate indexes those lists so that the question can be asked the other way
+//! round: which neurons have `dieta` among their strongest tokens, which heads
+//! pair it with another token, and how strongly?
 //!
-//! - [`build`] (or an [`IndexBuilder`]) writes one tantivy document per
-//!   [`Entry`] into a fresh directory and swaps it into place when complete.
+//! - [`build`] (or an [`IndexBuilder`]) takes one [`Entry`] per token of each
+//!   neuron list and one [`PairEntry`] per pair of each head list, stores them as
+//!   one tantivy document per token (and kind) whose columns hold all of that
+//!   token's entries, a pair under both its tokens, and swaps the finished index
+//!   into place.
 //! - [`Index::open`] and [`Index::search`] answer a [`Search`] with [`Hit`]s,
 //!   ranked by where the token stands in its list, not by text relevance.
+//!   [`Search::parse_terms`] reads a query's words, including the pair search
+//!   `dieta -> zdrowie`.
 //! - [`normalize`] and [`fold`] decide what matches what, at index and query
 //!   time alike: case, word-initial markers (`Ġ`, `▁`, a space) and the
 //!   continuation `#` are ignored; diacritics only with [`Matching::Folded`].
@@ -18,13 +25,13 @@
 //!
 //! let index = Index::open("out/index")?;
 //! for hit in index.search(&Search::new(["Ġdieta"]))? {
-//!     println!("layer {} neuron {}: rank {}", hit.layer, hit.unit, hit.rank);
+//!     println!("layer {} {} {}: rank {}", hit.layer, hit.kind, hit.unit, hit.rank);
 //! }
 //! # Ok::<(), glossa_index::Error>(())
 //! ```
 
 pub use build::{build, BuildStats, IndexBuilder};
-pub use entry::Entry;
+pub use entry::{Entry, PairEntry, PairSide};
 pub use error::{Error, Result};
 pub use normalize::{fold, normalize};
 pub use search::{Hit, Index, Matching, Search, DEFAULT_LIMIT};

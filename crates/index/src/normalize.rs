@@ -1,6 +1,6 @@
 //! When does a query match a token? One function answers for both sides.
 //!
-//! The index stores, for every entry, the token's *term*: its display form passed
+//! The index stores, for every token, its *term*: its display form passed
 //! through [`normalize`]. A query term goes through the same function before it is
 //! looked up, so the two can never drift apart. Terms are whole tokens: nothing is
 //! split on punctuation or spaces, because `(` and `dieta,` are tokens in their own

@@ -9,14 +9,26 @@
 //!
 //! Per document: the two match terms are indexed (as single raw terms, without
 //! frequencies, positions or field norms, since ranking never uses BM25), and the
-//! display form, token id and unit kind are single-valued columns. Per entry: layer,
-//! unit, side, polarity, rank and score are multi-valued columns, one value per
-//! entry, written in the same order in every column, so that value `i` of every
-//! entry column belongs to the same entry. Nothing is stored: a search reads only
-//! columns, which answer random access far faster than the document store.
+//! display form, token id and unit kind are single-valued columns. Per entry:
+//! layer, unit, polarity, rank and score are multi-valued columns, one value per
+//! entry of either kind, written in the same order in every column, so that value
+//! `i` of every entry column belongs to the same entry. Each kind adds columns of
+//! its own, written only by its documents and so holding one value per entry of
+//! that kind: `side` for neurons; `circuit`, `role` and `partner` for heads.
+//! A document's values in a kind's own columns are found through that column's
+//! own row index, and line up with its values in the shared ones.
+//!
+//! A head's pair is indexed twice, once in the document of each of its tokens (once
+//! only when both are the same token): `role` says which of the pair's tokens the
+//! document's token is, `partner` holds the id of the other one.
+//!
+//! Nothing is stored: a search reads only columns, which answer random access far
+//! faster than the document store.
 
-use glossa_tables::{Polarity, Side, UnitKind};
+use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
+
+use crate::PairSide;
 
 /// The normalised term of the token (see [`normalize`](crate::normalize)).
 pub(crate) const TERM: &str = "term";
@@ -26,19 +38,28 @@ pub(crate) const FOLDED: &str = "folded";
 pub(crate) const TOKEN: &str = "token";
 /// One per document.
 pub(crate) const TOKEN_ID: &str = "token_id";
-/// One per document: a document never mixes kinds, so that heads can later add
-/// entry columns of their own without leaving gaps in the neurons' ones.
+/// One per document: a document never mixes kinds, so that each kind's own
+/// entry columns hold no gaps for the other kind's entries.
 pub(crate) const KIND: &str = "kind";
-/// One per entry, as are the rest.
+/// One per entry of either kind, as are the ones up to `score`.
 pub(crate) const LAYER: &str = "layer";
+/// The neuron's or the head's index within its layer.
 pub(crate) const UNIT: &str = "unit";
-pub(crate) const SIDE: &str = "side";
 pub(crate) const POLARITY: &str = "polarity";
 pub(crate) const RANK: &str = "rank";
 /// The score's `f32` bit pattern in a `u64` column. An `f64` column would keep the
 /// same value in twice the bits: its order-preserving encoding spreads positive and
 /// negative scores over the whole 64-bit range, so bit packing saves nothing.
 pub(crate) const SCORE: &str = "score";
+/// One per neuron entry.
+pub(crate) const SIDE: &str = "side";
+/// One per head entry, as are `role` and `partner`.
+pub(crate) const CIRCUIT: &str = "circuit";
+/// Which of the pair's tokens the document's token is, as a [`PairSide`].
+pub(crate) const ROLE: &str = "role";
+/// The token id of the pair's other token (the document's own for a pair whose
+/// tokens are the same).
+pub(crate) const PARTNER: &str = "partner";
 
 /// Handles to every field, obtained once from the schema.
 #[derive(Debug, Clone, Copy)]
@@ -50,10 +71,13 @@ pub(crate) struct Fields {
     pub kind: Field,
     pub layer: Field,
     pub unit: Field,
-    pub side: Field,
     pub polarity: Field,
     pub rank: Field,
     pub score: Field,
+    pub side: Field,
+    pub circuit: Field,
+    pub role: Field,
+    pub partner: Field,
 }
 
 /// The schema every index is written with, and the handles to its fields.
@@ -74,10 +98,13 @@ pub(crate) fn schema() -> (Schema, Fields) {
         kind: builder.add_u64_field(KIND, FAST),
         layer: builder.add_u64_field(LAYER, FAST),
         unit: builder.add_u64_field(UNIT, FAST),
-        side: builder.add_u64_field(SIDE, FAST),
         polarity: builder.add_u64_field(POLARITY, FAST),
         rank: builder.add_u64_field(RANK, FAST),
         score: builder.add_u64_field(SCORE, FAST),
+        side: builder.add_u64_field(SIDE, FAST),
+        circuit: builder.add_u64_field(CIRCUIT, FAST),
+        role: builder.add_u64_field(ROLE, FAST),
+        partner: builder.add_u64_field(PARTNER, FAST),
     };
     (builder.build(), fields)
 }
@@ -140,6 +167,40 @@ impl Code for Polarity {
     }
 }
 
+impl Code for Circuit {
+    fn code(self) -> u64 {
+        match self {
+            Circuit::Vo => 0,
+            Circuit::Qk => 1,
+        }
+    }
+    fn from_code(code: u64) -> Option<Self> {
+        match code {
+            0 => Some(Circuit::Vo),
+            1 => Some(Circuit::Qk),
+            _ => None,
+        }
+    }
+}
+
+impl Code for PairSide {
+    fn code(self) -> u64 {
+        match self {
+            PairSide::Src => 0,
+            PairSide::Dst => 1,
+            PairSide::Both => 2,
+        }
+    }
+    fn from_code(code: u64) -> Option<Self> {
+        match code {
+            0 => Some(PairSide::Src),
+            1 => Some(PairSide::Dst),
+            2 => Some(PairSide::Both),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +217,7 @@ mod tests {
         round_trips(UnitKind::ALL);
         round_trips(Side::ALL);
         round_trips(Polarity::ALL);
+        round_trips(Circuit::ALL);
+        round_trips(&[PairSide::Src, PairSide::Dst, PairSide::Both]);
     }
 }

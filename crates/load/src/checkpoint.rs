@@ -131,9 +131,14 @@ impl MappedTensor {
         let (rows, cols) = as_2d(&self.shape);
         let bytes = &self.map[self.byte_offset..self.byte_offset + self.byte_len];
         match self.dtype {
-            Dtype::F32 if self.byte_offset % 4 == 0 && cfg!(target_endian = "little") => Ok(
-                Matrix::mapped(Arc::clone(&self.map), self.byte_offset, rows, cols),
-            ),
+            Dtype::F32 if self.byte_offset.is_multiple_of(4) && cfg!(target_endian = "little") => {
+                Ok(Matrix::mapped(
+                    Arc::clone(&self.map),
+                    self.byte_offset,
+                    rows,
+                    cols,
+                ))
+            }
             Dtype::F32 => Ok(Matrix::from_vec(
                 bytes
                     .chunks_exact(4)

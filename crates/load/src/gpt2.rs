@@ -13,11 +13,15 @@ use crate::model::{check_finite, AttentionParts, LayerParts};
 
 const PREFIX: &str = "transformer.";
 
-/// Maps a GPT-2 checkpoint onto the unembedding and per-layer parts.
-pub(crate) fn map(
-    checkpoint: &Checkpoint,
-    shape: &ModelShape,
-) -> Result<(Matrix, Vec<LayerParts>)> {
+/// The canonical parts of a GPT-2 checkpoint.
+pub(crate) struct Gpt2Parts {
+    pub(crate) embedding: Matrix,
+    pub(crate) unembedding: Matrix,
+    pub(crate) layers: Vec<LayerParts>,
+}
+
+/// Maps a GPT-2 checkpoint onto the embeddings and per-layer parts.
+pub(crate) fn map(checkpoint: &Checkpoint, shape: &ModelShape) -> Result<Gpt2Parts> {
     let tensor = |name: &str, expected: [usize; 2]| -> Result<Matrix> {
         let found = [format!("{PREFIX}{name}"), name.to_string()]
             .into_iter()
@@ -46,10 +50,11 @@ pub(crate) fn map(
     };
     let (d, d_ff, vocab) = (shape.d_model, shape.d_ff, shape.vocab);
 
+    let embedding = tensor("wte.weight", [vocab, d])?;
     let unembedding = if !shape.tied_embeddings && checkpoint.contains("lm_head.weight") {
         tensor("lm_head.weight", [vocab, d])?
     } else if shape.tied_embeddings {
-        tensor("wte.weight", [vocab, d])?
+        embedding.clone()
     } else {
         return Err(LoadError::MissingTensor {
             name: "lm_head.weight".to_string(),
@@ -79,5 +84,9 @@ pub(crate) fn map(
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((unembedding, layers))
+    Ok(Gpt2Parts {
+        embedding,
+        unembedding,
+        layers,
+    })
 }

@@ -50,7 +50,7 @@ impl Matrix {
     ///
     /// The caller guarantees `byte_offset` is 4-aligned and the range is in bounds.
     pub(crate) fn mapped(map: Arc<Mmap>, byte_offset: usize, rows: usize, cols: usize) -> Matrix {
-        debug_assert!(byte_offset % 4 == 0 && byte_offset + rows * cols * 4 <= map.len());
+        debug_assert!(byte_offset.is_multiple_of(4) && byte_offset + rows * cols * 4 <= map.len());
         Matrix {
             storage: Storage::Mapped {
                 map,

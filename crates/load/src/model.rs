@@ -25,7 +25,10 @@ pub struct Model {
     pub shape: ModelShape,
     /// `config.json` as found, for the manifest.
     pub config: serde_json::Value,
-    /// E: one row per token (`vocab × d_model`), the matrix scores are read through.
+    /// The input embedding (`wte`), one row per token (`vocab × d_model`).
+    pub embedding: Matrix,
+    /// E: the output embedding (`lm_head`, or `wte` when tied), the matrix
+    /// neuron scores are read through (`vocab × d_model`).
     pub unembedding: Matrix,
     /// Per-layer parts, in order.
     pub layers: Vec<LayerParts>,
@@ -53,18 +56,33 @@ pub struct AttentionParts {
     pub output: Matrix,
 }
 
+impl AttentionParts {
+    /// Head `h`'s columns of W_Q, W_K, W_V (`d_model × d_head` each) and rows
+    /// of W_O (`d_head × d_model`).
+    pub fn head(&self, h: usize, d_head: usize) -> [Matrix; 4] {
+        let start = h * d_head;
+        [
+            self.query.columns(start, d_head),
+            self.key.columns(start, d_head),
+            self.value.columns(start, d_head),
+            self.output.row_range(start, d_head),
+        ]
+    }
+}
+
 impl Model {
     /// Reads `config.json`, opens the weights and maps them onto the canonical parts.
     pub fn load(files: &ModelFiles) -> Result<Model> {
         let (shape, config) = config::read(&files.config)?;
         let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-        let (unembedding, layers) = gpt2::map(&checkpoint, &shape)?;
+        let parts = gpt2::map(&checkpoint, &shape)?;
         Ok(Model {
             architecture: Architecture::Gpt2,
             shape,
             config,
-            unembedding,
-            layers,
+            embedding: parts.embedding,
+            unembedding: parts.unembedding,
+            layers: parts.layers,
         })
     }
 }

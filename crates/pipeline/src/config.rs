@@ -24,6 +24,34 @@ pub struct ExtractConfig {
     /// Worker threads; default: all cores.
     #[serde(default)]
     pub threads: Option<usize>,
+    /// Project feed-forward neurons.
+    #[serde(default = "yes")]
+    pub neurons: bool,
+    /// Extract attention heads' VO and QK pair lists.
+    #[serde(default = "yes")]
+    pub heads: bool,
+    /// Pairs kept at each end of every head circuit.
+    #[serde(default = "default_head_k")]
+    pub head_k: usize,
+    /// Head lists skip pairs of the same token (or the same text ignoring case
+    /// and the word-initial marker).
+    #[serde(default)]
+    pub exclude_same: bool,
+    /// Head lists skip pairs of near-identical forms (see the README).
+    #[serde(default)]
+    pub exclude_fuzzy: bool,
+    /// Compute every entry of every head matrix instead of pruning with
+    /// bounds; slow, for checking the pruned path.
+    #[serde(default)]
+    pub brute_force_heads: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_head_k() -> usize {
+    100
 }
 
 fn default_revision() -> String {
@@ -43,6 +71,12 @@ impl ExtractConfig {
             out: None,
             k: default_k(),
             threads: None,
+            neurons: true,
+            heads: true,
+            head_k: default_head_k(),
+            exclude_same: false,
+            exclude_fuzzy: false,
+            brute_force_heads: false,
         }
     }
 }

@@ -3,10 +3,13 @@
 use std::path::{Path, PathBuf};
 
 use glossa_index::{Hit, Index, Search};
-use glossa_tables::{read_neuron_rows, Manifest, NeuronRow, MANIFEST_FILE};
+use glossa_tables::{
+    read_head_rows, read_head_summary, read_neuron_rows, HeadRow, HeadSummaryRow, Manifest,
+    NeuronRow, MANIFEST_FILE,
+};
 
 use crate::error::{PipelineError, Result};
-use crate::extract::neuron_table;
+use crate::extract::{head_table, neuron_table, HEAD_SUMMARY_TABLE};
 use crate::index::INDEX_DIR;
 
 /// A dataset directory with a manifest: a finished extraction.
@@ -83,6 +86,37 @@ impl Dataset {
             &self.dir.join(neuron_table(layer as usize)),
             Some(neuron),
         )?)
+    }
+
+    /// Checks that head `head` of `layer` exists.
+    fn check_head(&self, layer: u32, head: u32) -> Result<()> {
+        let layers = self.shape_value("layers");
+        if layer as usize >= layers {
+            return Err(PipelineError::NoSuchLayer { layer, layers });
+        }
+        let heads = self.shape_value("heads");
+        if head as usize >= heads {
+            return Err(PipelineError::NoSuchHead { head, heads });
+        }
+        Ok(())
+    }
+
+    /// Every pair-list entry of one head, in table order (circuit, polarity, rank).
+    pub fn head(&self, layer: u32, head: u32) -> Result<Vec<HeadRow>> {
+        self.check_head(layer, head)?;
+        Ok(read_head_rows(
+            &self.dir.join(head_table(layer as usize)),
+            Some(head),
+        )?)
+    }
+
+    /// The summary rows (VO and QK) of one head.
+    pub fn head_summary(&self, layer: u32, head: u32) -> Result<Vec<HeadSummaryRow>> {
+        self.check_head(layer, head)?;
+        Ok(read_head_summary(&self.dir.join(HEAD_SUMMARY_TABLE))?
+            .into_iter()
+            .filter(|r| r.layer == layer && r.head == head)
+            .collect())
     }
 
     /// Searches the dataset's index.

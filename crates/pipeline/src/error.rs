@@ -39,6 +39,15 @@ pub enum PipelineError {
     #[error("k = {k} is invalid: it must be between 1 and the {tokens} selectable tokens")]
     InvalidK { k: usize, tokens: usize },
 
+    #[error("head k = {k} is invalid: it must be at least 1 and at most {pairs} token pairs")]
+    InvalidHeadK { k: usize, pairs: u128 },
+
+    #[error("--no-neurons and --no-heads together leave nothing to extract")]
+    NothingToExtract,
+
+    #[error("head {head} does not exist; layers have heads 0..{heads}")]
+    NoSuchHead { head: u32, heads: usize },
+
     #[error(
         "no dataset in {root}: run `glossa extract` (or `make extract`) first, or pass --data DIR"
     )]

@@ -5,18 +5,21 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use glossa_load::{HubOptions, Matrix, Model, ModelFiles, ModelSource};
-use glossa_project::{project, Extremes, MatrixView, Tiling, TokenFilter};
+use glossa_project::{project, Extremes, MatrixView, Pruning, Tiling, TokenFilter};
 use glossa_tables::schema::{self, SCHEMA_VERSION};
 use glossa_tables::{
-    sha256_file, tokens_batch, write_table, Manifest, NeuronTableBuilder, Polarity, Side,
-    TableOptions, TokenRow, MANIFEST_FILE,
+    head_summary_batch, sha256_file, tokens_batch, write_table, FileRecord, HeadTableBuilder,
+    Manifest, NeuronTableBuilder, PairEntry, Polarity, RecordBatch, SchemaRef, Side, TableOptions,
+    TokenRow, MANIFEST_FILE,
 };
 use glossa_vocab::Vocabulary;
 
 use crate::config::ExtractConfig;
 use crate::error::{PipelineError, Result};
+use crate::heads::layer_circuits;
 use crate::index::{rebuild_index, INDEX_DIR};
 use crate::observer::Observer;
+use crate::pairs_filter::PairFilter;
 
 /// What a finished extraction produced.
 #[derive(Debug, Clone)]
@@ -32,8 +35,30 @@ pub(crate) fn neuron_table(layer: usize) -> String {
     format!("neurons/layer-{layer:03}.parquet")
 }
 
+/// Where each layer's head table goes, relative to the dataset directory.
+pub(crate) fn head_table(layer: usize) -> String {
+    format!("heads/layer-{layer:03}.parquet")
+}
+
 /// The tokens table, relative to the dataset directory.
 pub(crate) const TOKENS_TABLE: &str = "tokens.parquet";
+
+/// The per-head summary table, relative to the dataset directory.
+pub(crate) const HEAD_SUMMARY_TABLE: &str = "head_summary.parquet";
+
+/// Everything the stages share.
+struct Run<'a> {
+    config: &'a ExtractConfig,
+    dir: PathBuf,
+    model: Model,
+    vocabulary: Vocabulary,
+    /// Token ids that exist in the tokenizer: rows beyond are padding.
+    tokens: usize,
+    observer: &'a dyn Observer,
+    tables: Vec<FileRecord>,
+    row_counts: BTreeMap<String, u64>,
+    timings: BTreeMap<String, f64>,
+}
 
 /// Runs every stage for `config` and returns the finished dataset.
 pub fn extract(
@@ -41,7 +66,9 @@ pub fn extract(
     hub: &HubOptions,
     observer: &dyn Observer,
 ) -> Result<Summary> {
-    let mut timings = BTreeMap::new();
+    if !config.neurons && !config.heads {
+        return Err(PipelineError::NothingToExtract);
+    }
     let source = ModelSource::parse(&config.model, &config.revision)?;
     let dir = config
         .out
@@ -62,121 +89,75 @@ pub fn extract(
             embedding: model.shape.vocab,
         });
     }
-    if config.k == 0 || config.k > tokens {
+    if config.neurons && (config.k == 0 || config.k > tokens) {
         return Err(PipelineError::InvalidK {
             k: config.k,
             tokens,
         });
     }
-    timings.insert("load".to_string(), started.elapsed().as_secs_f64());
+    let pairs = (tokens as u128) * (tokens as u128);
+    if config.heads && (config.head_k == 0 || config.head_k as u128 > pairs) {
+        return Err(PipelineError::InvalidHeadK {
+            k: config.head_k,
+            pairs,
+        });
+    }
+    let mut run = Run {
+        config,
+        dir,
+        model,
+        vocabulary,
+        tokens,
+        observer,
+        tables: Vec::new(),
+        row_counts: BTreeMap::new(),
+        timings: BTreeMap::from([("load".to_string(), started.elapsed().as_secs_f64())]),
+    };
 
     // A rerun must never leave an old manifest describing new, partial tables.
-    std::fs::create_dir_all(&dir).map_err(PipelineError::io(&dir))?;
-    remove_if_present(&dir.join(MANIFEST_FILE))?;
+    std::fs::create_dir_all(&run.dir).map_err(PipelineError::io(&run.dir))?;
+    remove_if_present(&run.dir.join(MANIFEST_FILE))?;
 
-    let started = Instant::now();
-    let token_rows: Vec<TokenRow> = vocabulary
-        .tokens()
-        .iter()
-        .map(|t| TokenRow {
-            token_id: t.id,
-            piece: t.piece.clone(),
-            text: t.text.clone(),
-            display: t.display.clone(),
-            special: t.special,
-            word_initial: t.word_initial,
-        })
-        .collect();
-    let options = TableOptions::default();
-    let mut tables = vec![write_table(
-        &dir,
-        TOKENS_TABLE,
-        schema::tokens(),
-        [tokens_batch(&token_rows)],
-        options,
-    )?];
-    let mut write_seconds = started.elapsed().as_secs_f64();
-
-    let mut compute_seconds = 0.0;
-    let shape = model.shape;
-    observer.stage("neurons", (shape.layers * shape.d_ff * 2) as u64);
-    let embedding = view(&model.unembedding);
-    let advance = |n: usize| observer.advance(n as u64);
-    for (l, layer) in model.layers.iter().enumerate() {
-        let started = Instant::now();
-        let mut builder = NeuronTableBuilder::new();
-        let keys = project(
-            view(&layer.ff_keys),
-            embedding,
-            tokens,
-            config.k,
-            TokenFilter::all(),
-            Tiling::default(),
-            &advance,
-        )?;
-        let values = project(
-            view(&layer.ff_values),
-            embedding,
-            tokens,
-            config.k,
-            TokenFilter::all(),
-            Tiling::default(),
-            &advance,
-        )?;
-        compute_seconds += started.elapsed().as_secs_f64();
-
-        let started = Instant::now();
-        for (neuron, (key, value)) in keys.iter().zip(&values).enumerate() {
-            for (side, extremes) in [(Side::Key, key), (Side::Value, value)] {
-                push_lists(
-                    &mut builder,
-                    l as u32,
-                    neuron as u32,
-                    side,
-                    extremes,
-                    &vocabulary,
-                );
-            }
-        }
-        tables.push(write_table(
-            &dir,
-            &neuron_table(l),
-            schema::neurons(),
-            [builder.finish()],
-            options,
-        )?);
-        write_seconds += started.elapsed().as_secs_f64();
+    run.write_tokens()?;
+    if config.neurons {
+        run.neuron_stage()?;
     }
-    observer.finish_stage();
-    timings.insert("compute".to_string(), compute_seconds);
-    timings.insert("write".to_string(), write_seconds);
+    if config.heads {
+        run.head_stage()?;
+    }
 
     let started = Instant::now();
     observer.stage("index", 0);
-    rebuild_index(&dir, &tables, config.threads)?;
+    rebuild_index(&run.dir, &run.tables, config.threads)?;
     observer.finish_stage();
-    timings.insert("index".to_string(), started.elapsed().as_secs_f64());
+    run.time("index", started);
 
     let started = Instant::now();
     let inputs = hash_inputs(&files)?;
-    timings.insert("hash_inputs".to_string(), started.elapsed().as_secs_f64());
+    run.time("hash_inputs", started);
 
-    let neuron_rows: u64 = tables.iter().skip(1).map(|t| t.rows).sum();
+    let shape = run.model.shape;
     let manifest = Manifest {
         glossa_version: env!("CARGO_PKG_VERSION").to_string(),
         schema_version: SCHEMA_VERSION,
         model: config.model.clone(),
         revision: matches!(source, ModelSource::Hub { .. }).then(|| config.revision.clone()),
         commit: files.commit.clone(),
-        architecture: serde_json::to_value(model.architecture)
+        architecture: serde_json::to_value(run.model.architecture)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
         inputs,
-        model_config: model.config.clone(),
+        model_config: run.model.config.clone(),
         shape: serde_json::to_value(shape).unwrap_or_default(),
         options: serde_json::json!({
             "k": config.k,
+            "neurons": config.neurons,
+            "heads": config.heads,
+            "head_k": config.head_k,
+            "exclude_same": config.exclude_same,
+            "exclude_fuzzy": config.exclude_fuzzy,
+            "head_pruning": if config.brute_force_heads { "none" } else { "bounds" },
             "threads": rayon::current_num_threads(),
             "weights_format": files.weights_format,
             "index_dir": INDEX_DIR,
@@ -186,19 +167,189 @@ pub fn extract(
             "embedding_rows": shape.vocab,
             "padding_rows_excluded": shape.vocab - tokens,
         }),
-        row_counts: BTreeMap::from([
-            ("tokens".to_string(), tables[0].rows),
-            ("neurons".to_string(), neuron_rows),
-        ]),
-        tables,
-        timings,
+        tables: run.tables,
+        row_counts: run.row_counts,
+        timings: run.timings,
     };
-    manifest.write(&dir)?;
-    Ok(Summary { dir, manifest })
+    manifest.write(&run.dir)?;
+    Ok(Summary {
+        dir: run.dir,
+        manifest,
+    })
+}
+
+impl Run<'_> {
+    fn time(&mut self, stage: &str, started: Instant) {
+        *self.timings.entry(stage.to_string()).or_default() += started.elapsed().as_secs_f64();
+    }
+
+    fn write(
+        &mut self,
+        relative: &str,
+        schema: SchemaRef,
+        batch: RecordBatch,
+        kind: &str,
+    ) -> Result<()> {
+        let record = write_table(
+            &self.dir,
+            relative,
+            schema,
+            [batch],
+            TableOptions::default(),
+        )?;
+        *self.row_counts.entry(kind.to_string()).or_default() += record.rows;
+        self.tables.push(record);
+        Ok(())
+    }
+
+    fn write_tokens(&mut self) -> Result<()> {
+        let started = Instant::now();
+        let rows: Vec<TokenRow> = self
+            .vocabulary
+            .tokens()
+            .iter()
+            .map(|t| TokenRow {
+                token_id: t.id,
+                piece: t.piece.clone(),
+                text: t.text.clone(),
+                display: t.display.clone(),
+                special: t.special,
+                word_initial: t.word_initial,
+            })
+            .collect();
+        self.write(
+            TOKENS_TABLE,
+            schema::tokens(),
+            tokens_batch(&rows),
+            "tokens",
+        )?;
+        self.time("write", started);
+        Ok(())
+    }
+
+    /// Every neuron's key and value lists, one table per layer.
+    fn neuron_stage(&mut self) -> Result<()> {
+        let shape = self.model.shape;
+        let observer = self.observer;
+        observer.stage("neurons", (shape.layers * shape.d_ff * 2) as u64);
+        let advance = |n: usize| observer.advance(n as u64);
+        for l in 0..shape.layers {
+            let started = Instant::now();
+            let embedding = view(&self.model.unembedding);
+            let layer = &self.model.layers[l];
+            let [keys, values] = [&layer.ff_keys, &layer.ff_values].map(|vectors| {
+                project(
+                    view(vectors),
+                    embedding,
+                    self.tokens,
+                    self.config.k,
+                    TokenFilter::all(),
+                    Tiling::default(),
+                    &advance,
+                )
+            });
+            let (keys, values) = (keys?, values?);
+            self.time("compute_neurons", started);
+
+            let started = Instant::now();
+            let mut builder = NeuronTableBuilder::new();
+            for (neuron, (key, value)) in keys.iter().zip(&values).enumerate() {
+                for (side, extremes) in [(Side::Key, key), (Side::Value, value)] {
+                    push_neuron_lists(
+                        &mut builder,
+                        l as u32,
+                        neuron as u32,
+                        side,
+                        extremes,
+                        &self.vocabulary,
+                    );
+                }
+            }
+            self.write(
+                &neuron_table(l),
+                schema::neurons(),
+                builder.finish(),
+                "neurons",
+            )?;
+            self.time("write", started);
+        }
+        observer.finish_stage();
+        Ok(())
+    }
+
+    /// Every head's VO and QK pair lists, one table per layer, and the summary.
+    fn head_stage(&mut self) -> Result<()> {
+        let shape = self.model.shape;
+        let observer = self.observer;
+        observer.stage("heads", (shape.layers * shape.heads * 2) as u64);
+        let advance = |n: usize| observer.advance(n as u64);
+        let filter = PairFilter::new(
+            &self.vocabulary,
+            self.config.exclude_same,
+            self.config.exclude_fuzzy,
+        );
+        let pruning = if self.config.brute_force_heads {
+            Pruning::None
+        } else {
+            Pruning::Bounds
+        };
+        let mut summaries = Vec::new();
+        for l in 0..shape.layers {
+            let started = Instant::now();
+            let results = layer_circuits(
+                &self.model,
+                l,
+                self.tokens,
+                self.config.head_k,
+                &filter,
+                pruning,
+                &advance,
+            )?;
+            self.time("compute_heads", started);
+
+            let started = Instant::now();
+            let mut builder = HeadTableBuilder::default();
+            let display = |id: u32| self.vocabulary.get(id).map_or("", |t| t.display.as_str());
+            for result in &results {
+                for (polarity, list) in [
+                    (Polarity::Top, &result.extremes.top),
+                    (Polarity::Bottom, &result.extremes.bottom),
+                ] {
+                    builder.push_list(
+                        l as u32,
+                        result.head as u32,
+                        result.circuit,
+                        polarity,
+                        list.iter().map(|p| PairEntry {
+                            src_token_id: p.src,
+                            dst_token_id: p.dst,
+                            src_token: display(p.src),
+                            dst_token: display(p.dst),
+                            score: p.score,
+                        }),
+                    );
+                }
+            }
+            let batch = builder.finish();
+            self.write(&head_table(l), schema::heads(), batch, "heads")?;
+            summaries.extend(results.into_iter().map(|r| r.summary));
+            self.time("write", started);
+        }
+        observer.finish_stage();
+        let started = Instant::now();
+        self.write(
+            HEAD_SUMMARY_TABLE,
+            schema::head_summary(),
+            head_summary_batch(&summaries),
+            "head_summary",
+        )?;
+        self.time("write", started);
+        Ok(())
+    }
 }
 
 /// Appends the top and bottom lists of one neuron side.
-fn push_lists(
+fn push_neuron_lists(
     builder: &mut NeuronTableBuilder,
     layer: u32,
     neuron: u32,
@@ -216,10 +367,7 @@ fn push_lists(
             side,
             polarity,
             list.iter().map(|s| {
-                let display = vocabulary
-                    .get(s.token)
-                    .map(|t| t.display.as_str())
-                    .unwrap_or("");
+                let display = vocabulary.get(s.token).map_or("", |t| t.display.as_str());
                 (s.token, display, s.score)
             }),
         );
@@ -227,7 +375,7 @@ fn push_lists(
 }
 
 /// A loaded matrix as the projection's borrowed view.
-fn view(matrix: &Matrix) -> MatrixView<'_> {
+pub(crate) fn view(matrix: &Matrix) -> MatrixView<'_> {
     MatrixView {
         data: matrix.data(),
         rows: matrix.rows(),

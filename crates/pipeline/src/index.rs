@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use glossa_index::{Entry, IndexBuilder};
-use glossa_tables::{read_neuron_rows, FileRecord, UnitKind};
+use glossa_index::{Entry, IndexBuilder, PairEntry};
+use glossa_tables::{read_head_rows, read_neuron_rows, FileRecord, UnitKind};
 
 use crate::error::Result;
 
@@ -11,10 +11,10 @@ use crate::error::Result;
 pub const INDEX_DIR: &str = "index";
 
 /// Memory the index build may use.
-const INDEX_MEMORY_BUDGET: usize = 512 << 20;
+const INDEX_MEMORY_BUDGET: usize = 256 << 20;
 
-/// Builds the search index of the dataset in `dir` from its neuron tables
-/// (`tables` lists the dataset's files; the `neurons/` ones are read).
+/// Builds the search index of the dataset in `dir` from its neuron and head
+/// tables (`tables` lists the dataset's files; `neurons/` and `heads/` are read).
 pub fn rebuild_index(dir: &Path, tables: &[FileRecord], threads: Option<usize>) -> Result<()> {
     let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
     let mut builder = IndexBuilder::create(&dir.join(INDEX_DIR), INDEX_MEMORY_BUDGET, threads)?;
@@ -30,6 +30,22 @@ pub fn rebuild_index(dir: &Path, tables: &[FileRecord], threads: Option<usize>) 
                 rank: row.rank,
                 token_id: row.token_id,
                 token: &row.token,
+                score: row.score,
+            })?;
+        }
+    }
+    for table in tables.iter().filter(|t| t.path.starts_with("heads/")) {
+        for row in read_head_rows(&dir.join(&table.path), None)? {
+            builder.add_pair(&PairEntry {
+                layer: row.layer,
+                head: row.head,
+                circuit: row.circuit,
+                polarity: row.polarity,
+                rank: row.rank,
+                src_token_id: row.src_token_id,
+                src_token: &row.src_token,
+                dst_token_id: row.dst_token_id,
+                dst_token: &row.dst_token,
                 score: row.score,
             })?;
         }

@@ -2,8 +2,9 @@
 //!
 //! [`extract`] takes an [`ExtractConfig`] (from flags or a pipeline TOML file)
 //! through every stage: find and load the model, render its vocabulary,
-//! project every feed-forward neuron, write the tables, build the index, and
-//! write the manifest last. Progress goes to an [`Observer`], so the library
+//! project every feed-forward neuron, extract every attention head's VO and
+//! QK pair lists, write the tables, build the index, and write the manifest
+//! last. Progress goes to an [`Observer`], so the library
 //! never draws to the terminal. [`Dataset`] opens a finished dataset for
 //! `show`, `search` and `info`.
 
@@ -18,5 +19,7 @@ mod config;
 mod dataset;
 mod error;
 mod extract;
+mod heads;
 mod index;
 mod observer;
+mod pairs_filter;

@@ -17,4 +17,16 @@ pub enum ProjectError {
 
     #[error("the token filter covers {filter} tokens but {tokens} are scored")]
     FilterLength { filter: usize, tokens: usize },
+
+    #[error("the source factor has {src} columns but the destination factor has {dst}")]
+    FactorMismatch { src: usize, dst: usize },
+
+    #[error("k = {k} exceeds the {pairs} pairs that can be selected")]
+    TooFewPairs { k: usize, pairs: u64 },
+
+    #[error("a matrix view addresses elements beyond its data")]
+    ViewOutOfBounds,
+
+    #[error("{rows} rows do not fit u32 row ids")]
+    TooManyRows { rows: usize },
 }

@@ -7,12 +7,16 @@
 //! tiles of the vocabulary with a GEMM, and each tile is filtered against the
 //! running k-th score of every row before anything is kept ([`Tiling`]).
 
+pub use circuits::{copying_score, frobenius_norm, gram, product};
 pub use error::{ProjectError, Result};
+pub use pairs::{top_pairs, Pair, PairExtremes, PairQuery, PairStats, Pruning};
 pub use select::{Extremes, Scored};
 pub use view::{MatrixView, TokenFilter};
 pub use vocab_projection::{project, Tiling};
 
+mod circuits;
 mod error;
+mod pairs;
 mod select;
 mod view;
 mod vocab_projection;

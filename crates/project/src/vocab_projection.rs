@@ -23,7 +23,7 @@ impl Default for Tiling {
     fn default() -> Tiling {
         Tiling {
             vectors: 256,
-            tokens: 1024,
+            tokens: 2048,
         }
     }
 }

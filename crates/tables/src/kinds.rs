@@ -75,3 +75,13 @@ pub struct UnknownName {
     given: String,
     expected: &'static [&'static str],
 }
+
+named_enum! {
+    /// Which vocab × vocab matrix of an attention head a list comes from.
+    Circuit {
+        /// E·W_V·W_O·Eᵀ: attending to src pushes the output towards dst.
+        Vo = "vo",
+        /// E·W_Q·W_Kᵀ·Eᵀ: a query at src attends to a key at dst.
+        Qk = "qk",
+    }
+}

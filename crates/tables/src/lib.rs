@@ -1,13 +1,20 @@
 //! The tables of a Glossa dataset: schemas, Parquet files, and the manifest.
 //!
-//! A dataset directory holds `tokens.parquet`, `neurons/layer-NN.parquet`
-//! (one file per layer), the search index, and `manifest.json`, written last,
+//! A dataset directory holds `tokens.parquet`, `neurons/layer-NNN.parquet`
+//! and `heads/layer-NNN.parquet` (one file per layer), `head_summary.parquet`,
+//! the search index, and `manifest.json`, written last,
 //! which records what produced the tables and every file's hash and row count.
 //! Schemas are defined once, here, as code ([`schema`]); every file is
 //! written atomically ([`write_table`]): readers never see a partial file.
 
+pub use arrow_array::RecordBatch;
+pub use arrow_schema::SchemaRef;
 pub use error::{Result, TableError};
-pub use kinds::{Polarity, Side, UnitKind, UnknownName};
+pub use heads::{
+    head_summary_batch, read_head_rows, read_head_summary, HeadRow, HeadSummaryRow,
+    HeadTableBuilder, PairEntry,
+};
+pub use kinds::{Circuit, Polarity, Side, UnitKind, UnknownName};
 pub use manifest::{FileRecord, Manifest, MANIFEST_FILE};
 pub use neurons::{read_neuron_rows, NeuronRow, NeuronTableBuilder};
 pub use parquet_io::{sha256_file, write_table, TableOptions};
@@ -16,6 +23,7 @@ pub use tokens::{read_tokens, tokens_batch, TokenRow};
 pub mod schema;
 
 mod error;
+mod heads;
 mod kinds;
 mod manifest;
 mod neurons;

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 /// Version of the table layouts below, recorded in the manifest.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// `neurons/layer-NN.parquet`: one row per list entry.
 pub fn neurons() -> SchemaRef {
@@ -40,6 +40,46 @@ pub fn tokens() -> SchemaRef {
                 Field::new("display", DataType::Utf8, false),
                 Field::new("special", DataType::Boolean, false),
                 Field::new("word_initial", DataType::Boolean, false),
+            ]))
+        })
+        .clone()
+}
+
+/// `heads/layer-NN.parquet`: one row per token pair of a head's list.
+pub fn heads() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                Field::new("layer", DataType::UInt16, false),
+                Field::new("head", DataType::UInt16, false),
+                Field::new("circuit", DataType::Utf8, false),
+                Field::new("polarity", DataType::Utf8, false),
+                Field::new("rank", DataType::UInt16, false),
+                Field::new("src_token_id", DataType::UInt32, false),
+                Field::new("dst_token_id", DataType::UInt32, false),
+                Field::new("src_token", DataType::Utf8, false),
+                Field::new("dst_token", DataType::Utf8, false),
+                Field::new("score", DataType::Float32, false),
+            ]))
+        })
+        .clone()
+}
+
+/// `head_summary.parquet`: one row per head and circuit.
+pub fn head_summary() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                Field::new("layer", DataType::UInt16, false),
+                Field::new("head", DataType::UInt16, false),
+                Field::new("circuit", DataType::Utf8, false),
+                Field::new("frobenius_norm", DataType::Float64, false),
+                Field::new("max_entry", DataType::Float32, false),
+                Field::new("min_entry", DataType::Float32, false),
+                Field::new("copying_score", DataType::Float64, true),
+                Field::new("computed_share", DataType::Float64, false),
             ]))
         })
         .clone()

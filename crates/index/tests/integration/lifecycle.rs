@@ -6,7 +6,7 @@ use glossa_index::{build, Entry, Error, Index, IndexBuilder, Search};
 use glossa_tables::{Polarity, Side};
 use tempfile::TempDir;
 
-use crate::support::{entries, listing, neuron, Fixture, BUDGET};
+use crate::support::{entries, listing, neuron, pairs, Fixture, BUDGET};
 
 fn only(token_id: u32, token: &'static str) -> Vec<Entry<'static>> {
     vec![neuron(
@@ -40,7 +40,7 @@ fn an_open_index_survives_a_rebuild() {
     let fixture = Fixture::new();
     build(&fixture.dir(), only(900, "nowy"), BUDGET, 1).expect("rebuild");
     // The handle opened before still reads the index it opened.
-    assert_eq!(fixture.find(&["dieta"]).len(), 7);
+    assert_eq!(fixture.find(&["dieta"]).len(), 11);
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn a_failed_build_leaves_the_old_index() {
     assert_eq!(listing(&dir), before);
     assert_eq!(listing(dir.parent().expect("has a parent")), ["index"]);
     let reopened = Index::open(&dir).expect("old index opens");
-    assert_eq!(reopened.entries(), entries().len() as u64);
+    assert_eq!(reopened.entries(), (entries().len() + pairs().len()) as u64);
 }
 
 #[test]
@@ -93,6 +93,26 @@ fn a_directory_that_is_not_an_index_is_not_replaced() {
     let nested = root.path().join("a/b/index");
     build(&nested, only(1, "a"), BUDGET, 1).expect("builds under new parents");
     assert_eq!(Index::open(&nested).expect("opens").entries(), 1);
+}
+
+#[test]
+fn budgets_bound_threads_and_fail_cleanly() {
+    let root = TempDir::new().expect("temporary directory");
+    // More threads than the budget can feed: fewer are used.
+    let many = root.path().join("many");
+    build(&many, entries(), BUDGET, 64).expect("builds with fewer threads");
+    assert_eq!(
+        Index::open(&many).expect("opens").entries(),
+        entries().len() as u64
+    );
+    // Too little for even one thread: an error, not a panic.
+    let tiny = root.path().join("tiny");
+    let error = build(&tiny, entries(), 1 << 20, 1).expect_err("too small");
+    assert!(matches!(error, Error::Tantivy(_)), "{error}");
+    assert!(!tiny.exists());
+    assert!(listing(root.path())
+        .iter()
+        .all(|name| !name.starts_with('.')));
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! How hits are ordered, filtered, limited, counted and reported.
 
-use glossa_index::{Error, Search};
-use glossa_tables::{Polarity, Side, UnitKind};
+use glossa_index::{Error, PairSide, Search};
+use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
-use crate::support::{dieta_order, entries, place, Fixture, Place};
+use crate::support::{dieta_order, entries, entry_place, pair_place, pairs, place, Fixture, Place};
 
 #[test]
 fn hits_are_ranked_by_rank_then_strength_then_place() {
@@ -15,26 +15,42 @@ fn hits_are_ranked_by_rank_then_strength_then_place() {
 #[test]
 fn hits_carry_every_field_of_their_entry() {
     let fixture = Fixture::new();
-    let entries = entries();
-    let hits = fixture.find(&["dieta", "owa", "łódź", "(", "dieta,"]);
-    assert_eq!(hits.len(), entries.len());
+    let (entries, pairs) = (entries(), pairs());
+    let hits = fixture.find(&["dieta", "owa", "łódź", "(", "dieta,", "zdrowie"]);
+    assert_eq!(hits.len(), entries.len() + pairs.len());
     for hit in &hits {
-        let entry = entries
+        if let Some(entry) = entries
             .iter()
-            .find(|entry| {
-                (
-                    entry.kind,
-                    entry.layer,
-                    entry.unit,
-                    entry.side,
-                    entry.polarity,
-                    entry.rank,
-                ) == place(hit)
-            })
-            .expect("every hit comes from an entry");
-        assert_eq!(hit.token_id, entry.token_id);
-        assert_eq!(hit.token, entry.token);
-        assert_eq!(hit.score.to_bits(), entry.score.to_bits());
+            .find(|entry| entry_place(entry) == place(hit))
+        {
+            assert_eq!(hit.kind, UnitKind::Neuron);
+            assert_eq!(hit.side, Some(entry.side));
+            assert_eq!(hit.token_id, Some(entry.token_id));
+            assert_eq!(hit.token.as_deref(), Some(entry.token));
+            assert_eq!(hit.score.to_bits(), entry.score.to_bits());
+            assert_eq!(
+                (&hit.circuit, &hit.src_token, &hit.dst_token, &hit.matched),
+                (&None, &None, &None, &None)
+            );
+            continue;
+        }
+        let pair = pairs
+            .iter()
+            .find(|pair| pair_place(pair) == place(hit))
+            .expect("every hit comes from an entry or a pair");
+        assert_eq!(hit.kind, UnitKind::Head);
+        assert_eq!(hit.unit, pair.head);
+        assert_eq!(hit.circuit, Some(pair.circuit));
+        assert_eq!(hit.src_token_id, Some(pair.src_token_id));
+        assert_eq!(hit.src_token.as_deref(), Some(pair.src_token));
+        assert_eq!(hit.dst_token_id, Some(pair.dst_token_id));
+        assert_eq!(hit.dst_token.as_deref(), Some(pair.dst_token));
+        assert_eq!(hit.score.to_bits(), pair.score.to_bits());
+        assert_eq!(
+            (&hit.side, &hit.token_id, &hit.token),
+            (&None, &None, &None)
+        );
+        assert!(hit.matched.is_some());
     }
 }
 
@@ -64,13 +80,14 @@ fn filters_narrow_the_hits() {
         ..dieta()
     });
     assert_eq!(by_layer, expect(&|p| p.1 == 1));
-    assert_eq!(by_layer.len(), 2);
+    assert_eq!(by_layer.len(), 4);
 
+    // A side is a neuron's: heads are left out.
     let by_side = places(Search {
         side: Some(Side::Value),
         ..dieta()
     });
-    assert_eq!(by_side, expect(&|p| p.3 == Side::Value));
+    assert_eq!(by_side, expect(&|p| p.3 == "value"));
     assert_eq!(by_side.len(), 3);
 
     let by_polarity = places(Search {
@@ -78,19 +95,47 @@ fn filters_narrow_the_hits() {
         ..dieta()
     });
     assert_eq!(by_polarity, expect(&|p| p.4 == Polarity::Bottom));
-    assert_eq!(by_polarity.len(), 3);
+    assert_eq!(by_polarity.len(), 5);
 
     let heads = places(Search {
         kind: Some(UnitKind::Head),
         ..dieta()
     });
     assert_eq!(heads, expect(&|p| p.0 == UnitKind::Head));
-    assert_eq!(heads.len(), 1);
+    assert_eq!(heads.len(), 5);
     let neurons = places(Search {
         kind: Some(UnitKind::Neuron),
         ..dieta()
     });
+    assert_eq!(neurons, expect(&|p| p.0 == UnitKind::Neuron));
     assert_eq!(neurons.len(), 6);
+
+    // A circuit is a head's: neurons are left out.
+    let by_circuit = places(Search {
+        circuit: Some(Circuit::Qk),
+        ..dieta()
+    });
+    assert_eq!(by_circuit, expect(&|p| p.3 == "qk"));
+    assert_eq!(by_circuit.len(), 3);
+    for contradiction in [
+        Search {
+            circuit: Some(Circuit::Vo),
+            kind: Some(UnitKind::Neuron),
+            ..dieta()
+        },
+        Search {
+            side: Some(Side::Key),
+            kind: Some(UnitKind::Head),
+            ..dieta()
+        },
+        Search {
+            side: Some(Side::Key),
+            circuit: Some(Circuit::Vo),
+            ..dieta()
+        },
+    ] {
+        assert!(places(contradiction).is_empty());
+    }
 
     let combined = places(Search {
         layer: Some(2),
@@ -101,7 +146,20 @@ fn filters_narrow_the_hits() {
     });
     assert_eq!(
         combined,
-        [(UnitKind::Neuron, 2, 0, Side::Key, Polarity::Top, 1)]
+        [(UnitKind::Neuron, 2, 0, "key", Polarity::Top, 1)]
+    );
+    let combined_heads = places(Search {
+        layer: Some(1),
+        circuit: Some(Circuit::Qk),
+        polarity: Some(Polarity::Bottom),
+        ..dieta()
+    });
+    assert_eq!(
+        combined_heads,
+        [
+            (UnitKind::Head, 1, 5, "qk", Polarity::Bottom, 1),
+            (UnitKind::Head, 1, 5, "qk", Polarity::Bottom, 2)
+        ]
     );
 
     assert!(places(Search {
@@ -124,7 +182,7 @@ fn limit_cuts_the_hits_but_not_the_count() {
         assert_eq!(hits, all[..limit.min(all.len())], "limit {limit}");
         assert_eq!(
             fixture.index.count(&search).expect("count"),
-            7,
+            11,
             "limit {limit}"
         );
     }
@@ -133,7 +191,7 @@ fn limit_cuts_the_hits_but_not_the_count() {
         layer: Some(0),
         ..Search::new(["dieta", "owa"])
     };
-    assert_eq!(fixture.index.count(&filtered).expect("count"), 5);
+    assert_eq!(fixture.index.count(&filtered).expect("count"), 6);
     assert_eq!(
         fixture
             .index
@@ -141,7 +199,10 @@ fn limit_cuts_the_hits_but_not_the_count() {
             .expect("count"),
         0
     );
-    assert_eq!(fixture.index.entries(), entries().len() as u64);
+    assert_eq!(
+        fixture.index.entries(),
+        (entries().len() + pairs().len()) as u64
+    );
 }
 
 #[test]
@@ -156,6 +217,12 @@ fn a_search_needs_a_term() {
 fn hits_serialise_with_table_names() {
     let fixture = Fixture::new();
     let hits = fixture.find(&["owa"]);
+    assert_eq!(hits[0].kind, UnitKind::Neuron);
+    // Byte for byte, so that keys keep their order too.
+    assert_eq!(
+        serde_json::to_string(&hits[0]).expect("serialises"),
+        r#"{"kind":"neuron","layer":0,"unit":7,"side":"key","polarity":"bottom","rank":1,"token_id":201,"token":"owa","score":-6.0}"#
+    );
     let json = serde_json::to_value(&hits[0]).expect("serialises");
     assert_eq!(
         json,
@@ -170,5 +237,21 @@ fn hits_serialise_with_table_names() {
             "token": "owa",
             "score": -6.0,
         })
+    );
+}
+
+#[test]
+fn head_hits_serialise_with_their_own_fields() {
+    let fixture = Fixture::new();
+    let hits = fixture.find(&["owa"]);
+    let head = hits.last().expect("a head hit");
+    assert_eq!(head.matched, Some(PairSide::Both));
+    assert_eq!(
+        serde_json::to_string(head).expect("serialises"),
+        concat!(
+            r#"{"kind":"head","layer":2,"unit":1,"circuit":"qk","polarity":"top","rank":3,"#,
+            r#""score":1.0,"src_token_id":201,"src_token":"owa","dst_token_id":200,"#,
+            r##""dst_token":"#owa","matched":"both"}"##
+        )
     );
 }

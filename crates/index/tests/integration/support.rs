@@ -2,15 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
-use glossa_index::{build, Entry, Hit, Index, Search};
-use glossa_tables::{Polarity, Side, UnitKind};
+use glossa_index::{Entry, Hit, Index, IndexBuilder, PairEntry, Search};
+use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tempfile::TempDir;
 
 /// The smallest budget tantivy accepts for two threads, doubled for the block.
 pub const BUDGET: usize = 64 << 20;
 
-/// Where an entry or hit sits: (kind, layer, unit, side, polarity, rank).
-pub type Place = (UnitKind, u32, u32, Side, Polarity, u32);
+/// Where an entry or hit sits: (kind, layer, unit, side or circuit, polarity,
+/// rank).
+pub type Place = (UnitKind, u32, u32, &'static str, Polarity, u32);
 
 /// An entry at `rank` of the list (layer, unit, side, polarity) of a neuron,
 /// holding the token (id, display form).
@@ -33,7 +34,30 @@ pub fn neuron(
     }
 }
 
-/// The fixture: a few lists sharing the tokens the tests look for.
+/// A pair at `rank` of the list (layer, head, circuit, polarity) of a head,
+/// from the token (id, display form) `src` to `dst`.
+pub fn pair(
+    (layer, head, circuit, polarity): (u32, u32, Circuit, Polarity),
+    rank: u32,
+    (src_token_id, src_token): (u32, &'static str),
+    (dst_token_id, dst_token): (u32, &'static str),
+    score: f32,
+) -> PairEntry<'static> {
+    PairEntry {
+        layer,
+        head,
+        circuit,
+        polarity,
+        rank,
+        src_token_id,
+        src_token,
+        dst_token_id,
+        dst_token,
+        score,
+    }
+}
+
+/// The fixture's neuron entries: a few lists sharing the tokens the tests look for.
 ///
 /// `dieta` (100) and `DIETA` (102) normalise alike; `dieta,` (101) does not.
 /// `#owa` (200) is a continuation piece, `owa` (201) its word-initial twin.
@@ -55,29 +79,62 @@ pub fn entries() -> Vec<Entry<'static>> {
         neuron((1, 3, Value, Bottom), 2, (100, "dieta"), -1.5),
         neuron((2, 0, Value, Bottom), 1, (100, "dieta"), -7.0),
         neuron((2, 0, Key, Top), 1, (100, "dieta"), 7.0),
-        Entry {
-            kind: UnitKind::Head,
-            ..neuron((0, 2, Key, Top), 1, (100, "dieta"), 9.0)
-        },
     ]
 }
 
-/// Where each hit for `dieta` sits, best first: (kind, layer, unit, side,
-/// polarity, rank). Rank 1 comes first even when a rank-2 score is larger;
-/// equal rank and |score| fall back to layer, unit, side, polarity.
+/// The fixture's head pairs, over the same tokens and `zdrowie` (400).
+///
+/// `dieta` is paired with `zdrowie` in both directions, with itself (one token
+/// id), and with `DIETA` (another id that matches alike); `owa` with `#owa`.
+pub fn pairs() -> Vec<PairEntry<'static>> {
+    use Circuit::{Qk, Vo};
+    use Polarity::{Bottom, Top};
+    let dieta = (100, "dieta");
+    let zdrowie = (400, "zdrowie");
+    vec![
+        pair((0, 2, Vo, Top), 1, dieta, zdrowie, 9.0),
+        pair((0, 2, Vo, Top), 2, zdrowie, dieta, 8.0),
+        pair((1, 5, Qk, Bottom), 1, dieta, dieta, -3.0),
+        pair((1, 5, Qk, Bottom), 2, (102, "DIETA"), dieta, -2.5),
+        pair((2, 1, Qk, Top), 3, (201, "owa"), (200, "#owa"), 1.0),
+        pair((3, 0, Vo, Bottom), 1, (300, "Łódź"), zdrowie, -4.0),
+        // Ties with two neuron entries on rank, |score|, layer and unit.
+        pair((2, 0, Qk, Top), 1, zdrowie, dieta, 7.0),
+    ]
+}
+
+/// Where each hit for `dieta` sits, best first: (kind, layer, unit, side or
+/// circuit, polarity, rank). Rank 1 comes first even when a rank-2 score is
+/// larger; equal rank and |score| fall back to layer, unit, kind (neurons
+/// first), side or circuit, polarity.
 pub fn dieta_order() -> Vec<Place> {
     use Polarity::{Bottom, Top};
-    use Side::{Key, Value};
     use UnitKind::{Head, Neuron};
     vec![
-        (Head, 0, 2, Key, Top, 1),
-        (Neuron, 1, 3, Value, Top, 1),
-        (Neuron, 2, 0, Key, Top, 1),
-        (Neuron, 2, 0, Value, Bottom, 1),
-        (Neuron, 0, 7, Key, Top, 1),
-        (Neuron, 0, 7, Key, Bottom, 2),
-        (Neuron, 1, 3, Value, Bottom, 2),
+        (Head, 0, 2, "vo", Top, 1),
+        (Neuron, 1, 3, "value", Top, 1),
+        (Neuron, 2, 0, "key", Top, 1),
+        (Neuron, 2, 0, "value", Bottom, 1),
+        (Head, 2, 0, "qk", Top, 1),
+        (Neuron, 0, 7, "key", Top, 1),
+        (Head, 1, 5, "qk", Bottom, 1),
+        (Head, 0, 2, "vo", Top, 2),
+        (Neuron, 0, 7, "key", Bottom, 2),
+        (Head, 1, 5, "qk", Bottom, 2),
+        (Neuron, 1, 3, "value", Bottom, 2),
     ]
+}
+
+/// Builds an index of `entries` and `pairs` at `dir`.
+pub fn build_both(dir: &Path, entries: &[Entry<'_>], pairs: &[PairEntry<'_>]) {
+    let mut builder = IndexBuilder::create(dir, BUDGET, 2).expect("starts");
+    for entry in entries {
+        builder.add(entry).expect("adds an entry");
+    }
+    for pair in pairs {
+        builder.add_pair(pair).expect("adds a pair");
+    }
+    builder.finish().expect("finishes");
 }
 
 /// A temporary directory holding the fixture's index in `index/`.
@@ -91,7 +148,7 @@ impl Fixture {
     pub fn new() -> Fixture {
         let root = TempDir::new().expect("temporary directory");
         let dir = root.path().join("index");
-        build(&dir, entries(), BUDGET, 2).expect("fixture builds");
+        build_both(&dir, &entries(), &pairs());
         let index = Index::open(&dir).expect("fixture opens");
         Fixture { root, index }
     }
@@ -115,14 +172,45 @@ impl Fixture {
 
 /// Where a hit sits: the part of it that identifies its list and rank.
 pub fn place(hit: &Hit) -> Place {
+    let list = match (hit.side, hit.circuit) {
+        (Some(side), None) => side.as_str(),
+        (None, Some(circuit)) => circuit.as_str(),
+        _ => panic!("a hit has a side or a circuit: {hit:?}"),
+    };
+    (hit.kind, hit.layer, hit.unit, list, hit.polarity, hit.rank)
+}
+
+/// Where a neuron entry sits.
+pub fn entry_place(entry: &Entry<'_>) -> Place {
     (
-        hit.kind,
-        hit.layer,
-        hit.unit,
-        hit.side,
-        hit.polarity,
-        hit.rank,
+        entry.kind,
+        entry.layer,
+        entry.unit,
+        entry.side.as_str(),
+        entry.polarity,
+        entry.rank,
     )
+}
+
+/// Where a head pair sits.
+pub fn pair_place(pair: &PairEntry<'_>) -> Place {
+    (
+        UnitKind::Head,
+        pair.layer,
+        pair.head,
+        pair.circuit.as_str(),
+        pair.polarity,
+        pair.rank,
+    )
+}
+
+/// What a hit shows: a neuron's token, or a head's pair as `src -> dst`.
+pub fn shown(hit: &Hit) -> String {
+    match (&hit.token, &hit.src_token, &hit.dst_token) {
+        (Some(token), None, None) => token.clone(),
+        (None, Some(src), Some(dst)) => format!("{src} -> {dst}"),
+        _ => panic!("a hit has a token or a pair: {hit:?}"),
+    }
 }
 
 /// The names of the entries in a directory, sorted.

@@ -1,0 +1,101 @@
+//! The attention stage: every head's VO and QK circuits in vocabulary space.
+//!
+//! For head h of layer l, with E_in the input embedding and E_out the output
+//! embedding (the same matrix when tied):
+//! - VO = E_in·W_V·W_O·E_outᵀ = A·Bᵀ with A = E_in·W_V, B = E_out·W_Oᵀ;
+//! - QK = E_in·W_Q·W_Kᵀ·E_inᵀ = A·Bᵀ with A = E_in·W_Q, B = E_in·W_K.
+//!
+//! Each is a vocab × vocab matrix of rank d_head; only its factors are formed.
+
+use glossa_load::{Matrix, Model};
+use glossa_project::{
+    copying_score, frobenius_norm, product, top_pairs, MatrixView, PairExtremes, PairQuery,
+    Pruning, TokenFilter,
+};
+use glossa_tables::{Circuit, HeadSummaryRow};
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::extract::view;
+use crate::pairs_filter::PairFilter;
+
+/// The lists and summary of one circuit of one head.
+pub(crate) struct CircuitResult {
+    pub(crate) head: usize,
+    pub(crate) circuit: Circuit,
+    pub(crate) extremes: PairExtremes,
+    pub(crate) summary: HeadSummaryRow,
+}
+
+/// Computes both circuits of every head of `layer`, in (head, circuit) order.
+pub(crate) fn layer_circuits(
+    model: &Model,
+    layer: usize,
+    tokens: usize,
+    k: usize,
+    filter: &PairFilter,
+    pruning: Pruning,
+    advance: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<CircuitResult>> {
+    let shape = model.shape;
+    let tasks: Vec<(usize, Circuit)> = (0..shape.heads)
+        .flat_map(|h| [(h, Circuit::Vo), (h, Circuit::Qk)])
+        .collect();
+    tasks
+        .into_par_iter()
+        .map(|(head, circuit)| {
+            let [query, key, value, output] =
+                model.layers[layer].attention.head(head, shape.d_head);
+            let embedding = view(&model.embedding).rows_range(0, tokens);
+            let (a, b) = match circuit {
+                Circuit::Vo => (
+                    factor(embedding, &value),
+                    factor(
+                        view(&model.unembedding).rows_range(0, tokens),
+                        &output.transposed(),
+                    ),
+                ),
+                Circuit::Qk => (factor(embedding, &query), factor(embedding, &key)),
+            };
+            let a = MatrixView::row_major(&a, tokens, shape.d_head);
+            let b = MatrixView::row_major(&b, tokens, shape.d_head);
+            let exclude = |src: u32, dst: u32| filter.excludes(src, dst);
+            let (extremes, stats) = top_pairs(&PairQuery {
+                a,
+                b,
+                k,
+                src_filter: TokenFilter::all(),
+                dst_filter: TokenFilter::all(),
+                exclude: filter
+                    .is_active()
+                    .then_some(&exclude as &(dyn Fn(u32, u32) -> bool + Sync)),
+                pruning,
+            })?;
+            let summary = HeadSummaryRow {
+                layer: layer as u32,
+                head: head as u32,
+                circuit,
+                frobenius_norm: frobenius_norm(a, b),
+                max_entry: extremes.top.first().map_or(f32::NAN, |p| p.score),
+                min_entry: extremes.bottom.first().map_or(f32::NAN, |p| p.score),
+                copying_score: match circuit {
+                    Circuit::Vo => copying_score(a, b),
+                    Circuit::Qk => None,
+                },
+                computed_share: stats.computed as f64 / stats.entries.max(1) as f64,
+            };
+            advance(1);
+            Ok(CircuitResult {
+                head,
+                circuit,
+                extremes,
+                summary,
+            })
+        })
+        .collect()
+}
+
+/// `embedding · w` as a row-major `embedding.rows × w.cols()` matrix.
+fn factor(embedding: MatrixView<'_>, w: &Matrix) -> Vec<f32> {
+    product(embedding, view(w))
+}

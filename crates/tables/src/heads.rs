@@ -1,0 +1,247 @@
+//! The head pair lists table and the per-head summary table.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::builder::{Float32Builder, StringBuilder, UInt16Builder, UInt32Builder};
+use arrow_array::{
+    ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
+};
+
+use crate::error::{Result, TableError};
+use crate::kinds::{Circuit, Polarity};
+use crate::neurons::downcast;
+use crate::parquet_io::read_batches;
+use crate::schema::{self, SCHEMA_VERSION};
+
+/// One entry of one head's pair list, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadRow {
+    pub layer: u32,
+    pub head: u32,
+    pub circuit: Circuit,
+    pub polarity: Polarity,
+    /// 1 = strongest.
+    pub rank: u32,
+    /// VO: the attended token; QK: the query token.
+    pub src_token_id: u32,
+    /// VO: the promoted token; QK: the key token.
+    pub dst_token_id: u32,
+    pub src_token: String,
+    pub dst_token: String,
+    pub score: f32,
+}
+
+/// One pair of a list, before ranks are assigned.
+#[derive(Debug, Clone, Copy)]
+pub struct PairEntry<'a> {
+    pub src_token_id: u32,
+    pub dst_token_id: u32,
+    pub src_token: &'a str,
+    pub dst_token: &'a str,
+    pub score: f32,
+}
+
+/// Accumulates head lists into record batches of the `heads` schema.
+#[derive(Default)]
+pub struct HeadTableBuilder {
+    layer: UInt16Builder,
+    head: UInt16Builder,
+    circuit: StringBuilder,
+    polarity: StringBuilder,
+    rank: UInt16Builder,
+    src_id: UInt32Builder,
+    dst_id: UInt32Builder,
+    src: StringBuilder,
+    dst: StringBuilder,
+    score: Float32Builder,
+}
+
+impl HeadTableBuilder {
+    /// Appends one list, strongest pair first; ranks are assigned from 1.
+    pub fn push_list<'t>(
+        &mut self,
+        layer: u32,
+        head: u32,
+        circuit: Circuit,
+        polarity: Polarity,
+        pairs: impl IntoIterator<Item = PairEntry<'t>>,
+    ) {
+        for (index, pair) in pairs.into_iter().enumerate() {
+            self.layer.append_value(layer as u16);
+            self.head.append_value(head as u16);
+            self.circuit.append_value(circuit.as_str());
+            self.polarity.append_value(polarity.as_str());
+            self.rank.append_value(index as u16 + 1);
+            self.src_id.append_value(pair.src_token_id);
+            self.dst_id.append_value(pair.dst_token_id);
+            self.src.append_value(pair.src_token);
+            self.dst.append_value(pair.dst_token);
+            self.score.append_value(pair.score);
+        }
+    }
+
+    /// The appended rows as one batch; the builder starts over.
+    pub fn finish(&mut self) -> RecordBatch {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.layer.finish()),
+            Arc::new(self.head.finish()),
+            Arc::new(self.circuit.finish()),
+            Arc::new(self.polarity.finish()),
+            Arc::new(self.rank.finish()),
+            Arc::new(self.src_id.finish()),
+            Arc::new(self.dst_id.finish()),
+            Arc::new(self.src.finish()),
+            Arc::new(self.dst.finish()),
+            Arc::new(self.score.finish()),
+        ];
+        RecordBatch::try_new(schema::heads(), columns)
+            .expect("columns are built to match the heads schema")
+    }
+}
+
+/// Reads the rows of a head table, optionally only those of one head.
+pub fn read_head_rows(path: &Path, only_head: Option<u32>) -> Result<Vec<HeadRow>> {
+    let mut rows = Vec::new();
+    for batch in read_batches(path)? {
+        let schema_error = |name: &'static str| TableError::Schema {
+            path: path.to_path_buf(),
+            column: name,
+            version: SCHEMA_VERSION,
+        };
+        let get = |name: &'static str| batch.column_by_name(name).ok_or_else(|| schema_error(name));
+        let layer = downcast::<UInt16Array>(get("layer")?).ok_or_else(|| schema_error("layer"))?;
+        let head = downcast::<UInt16Array>(get("head")?).ok_or_else(|| schema_error("head"))?;
+        let circuit =
+            downcast::<StringArray>(get("circuit")?).ok_or_else(|| schema_error("circuit"))?;
+        let polarity =
+            downcast::<StringArray>(get("polarity")?).ok_or_else(|| schema_error("polarity"))?;
+        let rank = downcast::<UInt16Array>(get("rank")?).ok_or_else(|| schema_error("rank"))?;
+        let src_id = downcast::<UInt32Array>(get("src_token_id")?)
+            .ok_or_else(|| schema_error("src_token_id"))?;
+        let dst_id = downcast::<UInt32Array>(get("dst_token_id")?)
+            .ok_or_else(|| schema_error("dst_token_id"))?;
+        let src =
+            downcast::<StringArray>(get("src_token")?).ok_or_else(|| schema_error("src_token"))?;
+        let dst =
+            downcast::<StringArray>(get("dst_token")?).ok_or_else(|| schema_error("dst_token"))?;
+        let score = downcast::<Float32Array>(get("score")?).ok_or_else(|| schema_error("score"))?;
+        for i in 0..batch.num_rows() {
+            if only_head.is_some_and(|h| h != head.value(i) as u32) {
+                continue;
+            }
+            rows.push(HeadRow {
+                layer: layer.value(i) as u32,
+                head: head.value(i) as u32,
+                circuit: circuit
+                    .value(i)
+                    .parse()
+                    .map_err(|_| schema_error("circuit"))?,
+                polarity: polarity
+                    .value(i)
+                    .parse()
+                    .map_err(|_| schema_error("polarity"))?,
+                rank: rank.value(i) as u32,
+                src_token_id: src_id.value(i),
+                dst_token_id: dst_id.value(i),
+                src_token: src.value(i).to_string(),
+                dst_token: dst.value(i).to_string(),
+                score: score.value(i),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// One head and circuit in `head_summary.parquet`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadSummaryRow {
+    pub layer: u32,
+    pub head: u32,
+    pub circuit: Circuit,
+    /// ‖E·W·Eᵀ‖_F of the vocab-space matrix.
+    pub frobenius_norm: f64,
+    /// Largest entry among the selectable pairs (the top list's first score).
+    pub max_entry: f32,
+    /// Smallest entry among the selectable pairs (the bottom list's first score).
+    pub min_entry: f32,
+    /// Σλ / Σ|λ| over the eigenvalues of the OV matrix; `None` for QK.
+    pub copying_score: Option<f64>,
+    /// Share of the matrix's entries actually computed (the rest were pruned).
+    pub computed_share: f64,
+}
+
+/// The summary rows as one batch of the `head_summary` schema.
+pub fn head_summary_batch(rows: &[HeadSummaryRow]) -> RecordBatch {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt16Array::from_iter_values(
+            rows.iter().map(|r| r.layer as u16),
+        )),
+        Arc::new(UInt16Array::from_iter_values(
+            rows.iter().map(|r| r.head as u16),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.circuit.as_str()),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.frobenius_norm),
+        )),
+        Arc::new(Float32Array::from_iter_values(
+            rows.iter().map(|r| r.max_entry),
+        )),
+        Arc::new(Float32Array::from_iter_values(
+            rows.iter().map(|r| r.min_entry),
+        )),
+        Arc::new(Float64Array::from_iter(
+            rows.iter().map(|r| r.copying_score),
+        )),
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.computed_share),
+        )),
+    ];
+    RecordBatch::try_new(schema::head_summary(), columns)
+        .expect("columns are built to match the head_summary schema")
+}
+
+/// Reads `head_summary.parquet`.
+pub fn read_head_summary(path: &Path) -> Result<Vec<HeadSummaryRow>> {
+    let mut rows = Vec::new();
+    for batch in read_batches(path)? {
+        let schema_error = |name: &'static str| TableError::Schema {
+            path: path.to_path_buf(),
+            column: name,
+            version: SCHEMA_VERSION,
+        };
+        let get = |name: &'static str| batch.column_by_name(name).ok_or_else(|| schema_error(name));
+        let layer = downcast::<UInt16Array>(get("layer")?).ok_or_else(|| schema_error("layer"))?;
+        let head = downcast::<UInt16Array>(get("head")?).ok_or_else(|| schema_error("head"))?;
+        let circuit =
+            downcast::<StringArray>(get("circuit")?).ok_or_else(|| schema_error("circuit"))?;
+        let frobenius = downcast::<Float64Array>(get("frobenius_norm")?)
+            .ok_or_else(|| schema_error("frobenius_norm"))?;
+        let max =
+            downcast::<Float32Array>(get("max_entry")?).ok_or_else(|| schema_error("max_entry"))?;
+        let min =
+            downcast::<Float32Array>(get("min_entry")?).ok_or_else(|| schema_error("min_entry"))?;
+        let copying = downcast::<Float64Array>(get("copying_score")?)
+            .ok_or_else(|| schema_error("copying_score"))?;
+        let share = downcast::<Float64Array>(get("computed_share")?)
+            .ok_or_else(|| schema_error("computed_share"))?;
+        for i in 0..batch.num_rows() {
+            rows.push(HeadSummaryRow {
+                layer: layer.value(i) as u32,
+                head: head.value(i) as u32,
+                circuit: circuit
+                    .value(i)
+                    .parse()
+                    .map_err(|_| schema_error("circuit"))?,
+                frobenius_norm: frobenius.value(i),
+                max_entry: max.value(i),
+                min_entry: min.value(i),
+                copying_score: (!arrow_array::Array::is_null(copying, i)).then(|| copying.value(i)),
+                computed_share: share.value(i),
+            });
+        }
+    }
+    Ok(rows)
+}
