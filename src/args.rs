@@ -61,6 +61,11 @@ pub struct ExtractArgs {
     /// Head lists skip pairs of near-identical forms (dieta/diety, łódź/łodzi).
     #[arg(long)]
     pub exclude_fuzzy: bool,
+    /// Keep only tokens passing these filters (comma-separated or repeated):
+    /// ascii, alnum, no-brackets (the paper's), alpha, word (Unicode-aware:
+    /// keep Polish), no-special, min-len=N.
+    #[arg(long = "filter", value_name = "FILTER")]
+    pub filters: Vec<String>,
     /// Compute every entry of every head matrix (slow; checks the pruned path).
     #[arg(long)]
     pub brute_force_heads: bool,

@@ -100,6 +100,7 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     config.exclude_same |= args.exclude_same;
     config.exclude_fuzzy |= args.exclude_fuzzy;
     config.brute_force_heads |= args.brute_force_heads;
+    config.filters.extend(args.filters.iter().cloned());
     Ok(config)
 }
 

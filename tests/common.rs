@@ -57,6 +57,17 @@ fn scores(vector: &[f64], unembedding: &[f32], d: usize, tokens: usize) -> Vec<f
 /// different token is accepted at a rank only if its true score equals the
 /// reference's score at that rank to within float32 rounding (a near-tie).
 pub fn assert_matches_reference(model: &SynthModel, dir: &Path, tokens: usize, k: usize) {
+    assert_matches_filtered_reference(model, dir, &vec![true; tokens], k);
+}
+
+/// As [`assert_matches_reference`], with only the tokens `allowed` selectable.
+pub fn assert_matches_filtered_reference(
+    model: &SynthModel,
+    dir: &Path,
+    allowed: &[bool],
+    k: usize,
+) {
+    let tokens = allowed.len();
     let spec = &model.spec;
     let (d, d_ff) = (spec.n_embd, spec.n_inner);
     let (unembedding, _) = model.weights.unembedding();
@@ -79,7 +90,7 @@ pub fn assert_matches_reference(model: &SynthModel, dir: &Path, tokens: usize, k
             for (side, vector) in [(Side::Key, key), (Side::Value, value)] {
                 let all = scores(&vector, unembedding, d, tokens);
                 let scale = all.iter().fold(0f64, |m, s| m.max(s.abs())).max(1e-30);
-                let mut order: Vec<usize> = (0..tokens).collect();
+                let mut order: Vec<usize> = (0..tokens).filter(|&t| allowed[t]).collect();
                 order.sort_by(|&a, &b| all[b].total_cmp(&all[a]).then(a.cmp(&b)));
                 for polarity in [Polarity::Top, Polarity::Bottom] {
                     let expected: Vec<usize> = match polarity {

@@ -136,3 +136,60 @@ fn reruns_give_identical_tables() {
     );
     assert_eq!(a.manifest.tables, b.manifest.tables);
 }
+
+#[test]
+fn filtered_lists_match_reference_and_keep_polish() {
+    use glossa_vocab::{allowed_tokens, CharFilter};
+    let model = presets::shipped().expect("generator");
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = glossa_pipeline::ExtractConfig::new(shipped_model_dir().to_str().unwrap());
+    config.out = Some(dir.path().to_path_buf());
+    config.k = 20;
+    config.filters = vec!["alpha,min-len=3".to_string()];
+    let summary =
+        glossa_pipeline::extract(&config, &offline_hub(dir.path()), &glossa_pipeline::Silent)
+            .unwrap();
+    let vocabulary = Vocabulary::from_file(&shipped_model_dir().join("tokenizer.json")).unwrap();
+    let allowed = allowed_tokens(&vocabulary, &[CharFilter::Alpha, CharFilter::MinLen(3)]);
+    assert!(
+        allowed.iter().filter(|&&a| !a).count() > 100,
+        "the filter removes something"
+    );
+    assert_matches_filtered_reference(&model, &summary.dir, &allowed, 20);
+    // Every listed token passes, Polish diacritics included.
+    let rows = all_rows(&summary.dir, 4);
+    assert!(rows.iter().all(|r| allowed[r.token_id as usize]));
+    assert!(
+        rows.iter().any(|r| r.token == "dietą"),
+        "alpha keeps Polish letters"
+    );
+    let heads =
+        glossa_tables::read_head_rows(&summary.dir.join("heads/layer-003.parquet"), None).unwrap();
+    assert!(heads
+        .iter()
+        .all(|r| allowed[r.src_token_id as usize] && allowed[r.dst_token_id as usize]));
+    assert_eq!(
+        summary.manifest.options["filters"],
+        serde_json::json!(["alpha", "min-len=3"])
+    );
+    // The tokens table reproduces the filter in SQL terms.
+    let tokens = glossa_tables::read_tokens(&summary.dir.join("tokens.parquet")).unwrap();
+    for (token, &ok) in tokens.iter().zip(&allowed) {
+        assert_eq!(token.allowed, ok);
+        assert_eq!(token.is_alpha && token.chars >= 3, ok, "{:?}", token.text);
+    }
+}
+
+#[test]
+fn the_seed_ascii_filter_drops_polish_letters() {
+    use glossa_vocab::{allowed_tokens, CharFilter};
+    let vocabulary = Vocabulary::from_file(&shipped_model_dir().join("tokenizer.json")).unwrap();
+    let ascii = allowed_tokens(&vocabulary, &[CharFilter::Ascii]);
+    let alpha = allowed_tokens(&vocabulary, &[CharFilter::Alpha]);
+    let dieta = vocabulary
+        .tokens()
+        .iter()
+        .find(|t| t.text == " dietą")
+        .unwrap();
+    assert!(!ascii[dieta.id as usize] && alpha[dieta.id as usize]);
+}

@@ -40,6 +40,10 @@ pub struct ExtractConfig {
     /// Head lists skip pairs of near-identical forms (see the README).
     #[serde(default)]
     pub exclude_fuzzy: bool,
+    /// Character filters (`ascii`, `alnum`, `no-brackets`, `alpha`, `word`,
+    /// `no-special`, `min-len=N`): tokens failing any never enter a list.
+    #[serde(default)]
+    pub filters: Vec<String>,
     /// Compute every entry of every head matrix instead of pruning with
     /// bounds; slow, for checking the pruned path.
     #[serde(default)]
@@ -76,6 +80,7 @@ impl ExtractConfig {
             head_k: default_head_k(),
             exclude_same: false,
             exclude_fuzzy: false,
+            filters: Vec::new(),
             brute_force_heads: false,
         }
     }

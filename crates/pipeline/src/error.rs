@@ -42,6 +42,9 @@ pub enum PipelineError {
     #[error("head k = {k} is invalid: it must be at least 1 and at most {pairs} token pairs")]
     InvalidHeadK { k: usize, pairs: u128 },
 
+    #[error("invalid --filter: {0}")]
+    InvalidFilter(String),
+
     #[error("--no-neurons and --no-heads together leave nothing to extract")]
     NothingToExtract,
 

@@ -12,11 +12,11 @@ use glossa_tables::{
     Manifest, NeuronTableBuilder, PairEntry, Polarity, RecordBatch, SchemaRef, Side, TableOptions,
     TokenRow, MANIFEST_FILE,
 };
-use glossa_vocab::Vocabulary;
+use glossa_vocab::{allowed_tokens, CharClasses, CharFilter, Vocabulary};
 
 use crate::config::ExtractConfig;
 use crate::error::{PipelineError, Result};
-use crate::heads::layer_circuits;
+use crate::heads::{layer_circuits, CircuitSettings};
 use crate::index::{rebuild_index, INDEX_DIR};
 use crate::observer::Observer;
 use crate::pairs_filter::PairFilter;
@@ -54,6 +54,8 @@ struct Run<'a> {
     vocabulary: Vocabulary,
     /// Token ids that exist in the tokenizer: rows beyond are padding.
     tokens: usize,
+    /// Tokens that pass the run's filters, or `None` when there are none.
+    allowed: Option<Vec<bool>>,
     observer: &'a dyn Observer,
     tables: Vec<FileRecord>,
     row_counts: BTreeMap<String, u64>,
@@ -69,6 +71,16 @@ pub fn extract(
     if !config.neurons && !config.heads {
         return Err(PipelineError::NothingToExtract);
     }
+    let filters = config
+        .filters
+        .iter()
+        .flat_map(|f| f.split(','))
+        .map(|f| {
+            f.trim()
+                .parse::<CharFilter>()
+                .map_err(PipelineError::InvalidFilter)
+        })
+        .collect::<Result<Vec<_>>>()?;
     let source = ModelSource::parse(&config.model, &config.revision)?;
     let dir = config
         .out
@@ -89,13 +101,17 @@ pub fn extract(
             embedding: model.shape.vocab,
         });
     }
-    if config.neurons && (config.k == 0 || config.k > tokens) {
+    let allowed = (!filters.is_empty()).then(|| allowed_tokens(&vocabulary, &filters));
+    let selectable = allowed
+        .as_ref()
+        .map_or(tokens, |a| a.iter().filter(|&&x| x).count());
+    if config.neurons && (config.k == 0 || config.k > selectable) {
         return Err(PipelineError::InvalidK {
             k: config.k,
-            tokens,
+            tokens: selectable,
         });
     }
-    let pairs = (tokens as u128) * (tokens as u128);
+    let pairs = (selectable as u128) * (selectable as u128);
     if config.heads && (config.head_k == 0 || config.head_k as u128 > pairs) {
         return Err(PipelineError::InvalidHeadK {
             k: config.head_k,
@@ -108,6 +124,7 @@ pub fn extract(
         model,
         vocabulary,
         tokens,
+        allowed,
         observer,
         tables: Vec::new(),
         row_counts: BTreeMap::new(),
@@ -157,6 +174,7 @@ pub fn extract(
             "head_k": config.head_k,
             "exclude_same": config.exclude_same,
             "exclude_fuzzy": config.exclude_fuzzy,
+            "filters": filters.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
             "head_pruning": if config.brute_force_heads { "none" } else { "bounds" },
             "threads": rayon::current_num_threads(),
             "weights_format": files.weights_format,
@@ -166,6 +184,7 @@ pub fn extract(
             "tokenizer_tokens": tokens,
             "embedding_rows": shape.vocab,
             "padding_rows_excluded": shape.vocab - tokens,
+            "selectable_tokens": selectable,
         }),
         tables: run.tables,
         row_counts: run.row_counts,
@@ -202,19 +221,43 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Whether token `id` passes the run's filters.
+    fn allows(&self, id: u32) -> bool {
+        self.allowed.as_ref().is_none_or(|a| a[id as usize])
+    }
+
+    /// The run's filters as the projection takes them.
+    fn token_filter(&self) -> TokenFilter<'_> {
+        self.allowed
+            .as_deref()
+            .map_or(TokenFilter::all(), TokenFilter::only)
+    }
+
     fn write_tokens(&mut self) -> Result<()> {
         let started = Instant::now();
         let rows: Vec<TokenRow> = self
             .vocabulary
             .tokens()
             .iter()
-            .map(|t| TokenRow {
-                token_id: t.id,
-                piece: t.piece.clone(),
-                text: t.text.clone(),
-                display: t.display.clone(),
-                special: t.special,
-                word_initial: t.word_initial,
+            .map(|t| {
+                let classes = CharClasses::of(t);
+                TokenRow {
+                    token_id: t.id,
+                    piece: t.piece.clone(),
+                    text: t.text.clone(),
+                    display: t.display.clone(),
+                    special: t.special,
+                    word_initial: t.word_initial,
+                    fragment: t.fragment,
+                    normalized: glossa_index::normalize(&t.text),
+                    chars: t.chars as u32,
+                    is_ascii: classes.ascii,
+                    is_alnum: classes.alnum,
+                    has_brackets: classes.brackets,
+                    is_alpha: classes.alpha,
+                    is_word: classes.word,
+                    allowed: self.allows(t.id),
+                }
             })
             .collect();
         self.write(
@@ -243,7 +286,7 @@ impl Run<'_> {
                     embedding,
                     self.tokens,
                     self.config.k,
-                    TokenFilter::all(),
+                    self.token_filter(),
                     Tiling::default(),
                     &advance,
                 )
@@ -296,15 +339,14 @@ impl Run<'_> {
         let mut summaries = Vec::new();
         for l in 0..shape.layers {
             let started = Instant::now();
-            let results = layer_circuits(
-                &self.model,
-                l,
-                self.tokens,
-                self.config.head_k,
-                &filter,
+            let settings = CircuitSettings {
+                tokens: self.tokens,
+                k: self.config.head_k,
+                tokens_allowed: self.token_filter(),
+                pairs: &filter,
                 pruning,
-                &advance,
-            )?;
+            };
+            let results = layer_circuits(&self.model, l, &settings, &advance)?;
             self.time("compute_heads", started);
 
             let started = Instant::now();

@@ -27,16 +27,27 @@ pub(crate) struct CircuitResult {
     pub(crate) summary: HeadSummaryRow,
 }
 
+/// What every circuit of a run shares.
+pub(crate) struct CircuitSettings<'a> {
+    /// Token ids that exist in the tokenizer: rows beyond are padding.
+    pub(crate) tokens: usize,
+    /// Pairs kept at each end.
+    pub(crate) k: usize,
+    /// Tokens that may take either place of a pair.
+    pub(crate) tokens_allowed: TokenFilter<'a>,
+    /// Pairs that may not take a place.
+    pub(crate) pairs: &'a PairFilter,
+    pub(crate) pruning: Pruning,
+}
+
 /// Computes both circuits of every head of `layer`, in (head, circuit) order.
 pub(crate) fn layer_circuits(
     model: &Model,
     layer: usize,
-    tokens: usize,
-    k: usize,
-    filter: &PairFilter,
-    pruning: Pruning,
+    settings: &CircuitSettings<'_>,
     advance: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<CircuitResult>> {
+    let (tokens, filter) = (settings.tokens, settings.pairs);
     let shape = model.shape;
     let tasks: Vec<(usize, Circuit)> = (0..shape.heads)
         .flat_map(|h| [(h, Circuit::Vo), (h, Circuit::Qk)])
@@ -63,13 +74,13 @@ pub(crate) fn layer_circuits(
             let (extremes, stats) = top_pairs(&PairQuery {
                 a,
                 b,
-                k,
-                src_filter: TokenFilter::all(),
-                dst_filter: TokenFilter::all(),
+                k: settings.k,
+                src_filter: settings.tokens_allowed,
+                dst_filter: settings.tokens_allowed,
                 exclude: filter
                     .is_active()
                     .then_some(&exclude as &(dyn Fn(u32, u32) -> bool + Sync)),
-                pruning,
+                pruning: settings.pruning,
             })?;
             let summary = HeadSummaryRow {
                 layer: layer as u32,

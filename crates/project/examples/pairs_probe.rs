@@ -1,9 +1,11 @@
 //! Measures `top_pairs` on random factors with log-normally spread row
 //! norms: share of the matrix evaluated and time, pruned against brute force.
 //!
-//! cargo run --release -p glossa-project --example pairs_probe -- [n] [r] [sigma] [k] [brute]
+//! cargo run --release -p glossa-project --example pairs_probe -- [n] [r] [sigma] [k] [brute] [mean]
 //!
 //! `brute` = 0 skips the brute-force run (about 3 s per 51,200² matrix).
+//! `mean` adds a shared vector of that norm (relative to a typical row) to
+//! every row of each factor, as trained embeddings have.
 
 use std::time::Instant;
 
@@ -34,8 +36,18 @@ fn main() {
         arg(3, 50.0) as usize,
     );
     let brute = arg(4, 1.0) != 0.0;
-    let a = factor(n, depth, sigma, 1);
-    let b = factor(n, depth, sigma, 2);
+    let mean = arg(5, 0.0) as f32;
+    let mut a = factor(n, depth, sigma, 1);
+    let mut b = factor(n, depth, sigma, 2);
+    for (x, seed) in [(&mut a, 3), (&mut b, 3)] {
+        // A typical row has norm √r; the shared vector has norm mean·√r.
+        let shared = factor(1, depth, 0.0, seed);
+        for row in x.chunks_exact_mut(depth) {
+            for (v, s) in row.iter_mut().zip(&shared) {
+                *v += mean * s;
+            }
+        }
+    }
     let query = |pruning| PairQuery {
         a: MatrixView::row_major(&a, n, depth),
         b: MatrixView::row_major(&b, n, depth),

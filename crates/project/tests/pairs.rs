@@ -175,7 +175,7 @@ fn lognormal_norms_with_filters_and_exclusion() {
     let b = factor(900, depth, 0.5, 4);
     let allowed_a: Vec<bool> = (0..1200).map(|i| i % 7 != 3).collect();
     let allowed_b: Vec<bool> = (0..900).map(|j| j % 5 != 1).collect();
-    let exclude = |i: u32, j: u32| i == j || (i + j) % 11 == 0;
+    let exclude = |i: u32, j: u32| i == j || (i + j).is_multiple_of(11);
     let mut case = Case::new(&a, &b, depth, 40);
     case.allowed_a = Some(&allowed_a);
     case.allowed_b = Some(&allowed_b);
@@ -214,6 +214,39 @@ fn symmetric_matrix_breaks_exact_ties_by_indices() {
     let (with_diagonal, _) = Case::new(&a, &a, depth, 30).run(Pruning::Bounds);
     assert!(with_diagonal.top[..5].iter().all(|p| p.src == p.dst));
     Case::new(&a, &a, depth, 30).check();
+}
+
+#[test]
+fn integer_factors_tie_everywhere_and_rank_by_indices() {
+    // Small integers: every score is exact, and thousands of pairs share
+    // each value, so the lists are decided by (src, dst) alone across many
+    // tiles visited out of index order. They must equal the reference
+    // exactly, not just up to near-ties.
+    let depth = 5;
+    let mut rng = StdRng::seed_from_u64(30);
+    let mut ints = |rows: usize| -> Vec<f32> {
+        (0..rows * depth)
+            .map(|_| rng.random_range(-2i32..=2) as f32)
+            .collect()
+    };
+    let (a, b) = (ints(1300), ints(1100));
+    for k in [1, 100, 700] {
+        let case = Case::new(&a, &b, depth, k);
+        case.check();
+        let (extremes, _) = case.run(Pruning::Bounds);
+        let all = case.brute_force();
+        let want = |list: &mut dyn Iterator<Item = &(f64, u32, u32)>| -> Vec<(u32, u32, f32)> {
+            list.take(k).map(|&(v, i, j)| (i, j, v as f32)).collect()
+        };
+        let got = |list: &[Pair]| -> Vec<(u32, u32, f32)> {
+            list.iter().map(|p| (p.src, p.dst, p.score)).collect()
+        };
+        assert_eq!(got(&extremes.top), want(&mut all.iter()));
+        // The reference sorts ties by ascending (src, dst) at both ends.
+        let mut bottom: Vec<_> = all.clone();
+        bottom.sort_by(|x, y| x.0.total_cmp(&y.0).then((x.1, x.2).cmp(&(y.1, y.2))));
+        assert_eq!(got(&extremes.bottom), want(&mut bottom.iter()));
+    }
 }
 
 #[test]
@@ -340,6 +373,26 @@ fn nan_is_never_selected_and_exclusion_shortens_lists() {
         assert_eq!(extremes.bottom.len(), 4);
     }
     case.check();
+}
+
+#[test]
+fn products_that_overflow_f32_are_rescored() {
+    // M[0, 0] = 1e40 − 1e40 = 0 exactly, but an f32 GEMM overflows both
+    // products and gets ∞ − ∞ = NaN; the rows are never screened by it.
+    let a = [1e20f32, 1e20, 1.0, 2.0];
+    let b = [1e20f32, -1e20, 3.0, 4.0];
+    let case = Case::new(&a, &b, 2, 4);
+    case.check();
+    let (extremes, _) = case.run(Pruning::Bounds);
+    let top: Vec<_> = extremes
+        .top
+        .iter()
+        .map(|p| (p.src, p.dst, p.score))
+        .collect();
+    assert_eq!(
+        top,
+        vec![(0, 1, 7e20), (1, 1, 11.0), (0, 0, 0.0), (1, 0, -1e20)]
+    );
 }
 
 #[test]

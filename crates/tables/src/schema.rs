@@ -40,6 +40,15 @@ pub fn tokens() -> SchemaRef {
                 Field::new("display", DataType::Utf8, false),
                 Field::new("special", DataType::Boolean, false),
                 Field::new("word_initial", DataType::Boolean, false),
+                Field::new("fragment", DataType::Boolean, false),
+                Field::new("normalized", DataType::Utf8, false),
+                Field::new("chars", DataType::UInt32, false),
+                Field::new("is_ascii", DataType::Boolean, false),
+                Field::new("is_alnum", DataType::Boolean, false),
+                Field::new("has_brackets", DataType::Boolean, false),
+                Field::new("is_alpha", DataType::Boolean, false),
+                Field::new("is_word", DataType::Boolean, false),
+                Field::new("allowed", DataType::Boolean, false),
             ]))
         })
         .clone()

@@ -22,6 +22,20 @@ pub struct TokenRow {
     pub display: String,
     pub special: bool,
     pub word_initial: bool,
+    /// Holds part of a multi-byte character.
+    pub fragment: bool,
+    /// The form search matches against: lowercase, no word-initial marker.
+    pub normalized: String,
+    /// Characters after the word-initial space.
+    pub chars: u32,
+    /// Character classes the filters test (see `glossa_vocab::CharClasses`).
+    pub is_ascii: bool,
+    pub is_alnum: bool,
+    pub has_brackets: bool,
+    pub is_alpha: bool,
+    pub is_word: bool,
+    /// Passed every filter of the run: may appear in lists.
+    pub allowed: bool,
 }
 
 /// The tokens as one batch of the `tokens` schema.
@@ -40,6 +54,31 @@ pub fn tokens_batch(rows: &[TokenRow]) -> RecordBatch {
         )),
         Arc::new(BooleanArray::from_iter(
             rows.iter().map(|r| Some(r.word_initial)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.fragment)),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| &r.normalized),
+        )),
+        Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.chars))),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.is_ascii)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.is_alnum)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.has_brackets)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.is_alpha)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.is_word)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| Some(r.allowed)),
         )),
     ];
     RecordBatch::try_new(schema::tokens(), columns)
@@ -66,6 +105,21 @@ pub fn read_tokens(path: &Path) -> Result<Vec<TokenRow>> {
             downcast::<BooleanArray>(get("special")?).ok_or_else(|| schema_error("special"))?;
         let initial = downcast::<BooleanArray>(get("word_initial")?)
             .ok_or_else(|| schema_error("word_initial"))?;
+        let flag = |name: &'static str| {
+            get(name).and_then(|c| downcast::<BooleanArray>(c).ok_or_else(|| schema_error(name)))
+        };
+        let (fragment, ascii, alnum, brackets, alpha, word, allowed) = (
+            flag("fragment")?,
+            flag("is_ascii")?,
+            flag("is_alnum")?,
+            flag("has_brackets")?,
+            flag("is_alpha")?,
+            flag("is_word")?,
+            flag("allowed")?,
+        );
+        let normalized = downcast::<StringArray>(get("normalized")?)
+            .ok_or_else(|| schema_error("normalized"))?;
+        let chars = downcast::<UInt32Array>(get("chars")?).ok_or_else(|| schema_error("chars"))?;
         for i in 0..batch.num_rows() {
             rows.push(TokenRow {
                 token_id: id.value(i),
@@ -74,6 +128,15 @@ pub fn read_tokens(path: &Path) -> Result<Vec<TokenRow>> {
                 display: display.value(i).to_string(),
                 special: special.value(i),
                 word_initial: initial.value(i),
+                fragment: fragment.value(i),
+                normalized: normalized.value(i).to_string(),
+                chars: chars.value(i),
+                is_ascii: ascii.value(i),
+                is_alnum: alnum.value(i),
+                has_brackets: brackets.value(i),
+                is_alpha: alpha.value(i),
+                is_word: word.value(i),
+                allowed: allowed.value(i),
             });
         }
     }

@@ -9,10 +9,12 @@
 //! (`dietą` for a word-initial piece, `#ą` for a continuation).
 
 pub use error::{Result, VocabError};
+pub use filters::{allowed_tokens, CharClasses, CharFilter};
 pub use render::render_bytes;
 pub use vocabulary::{Token, Vocabulary};
 
 mod byte_level;
 mod error;
+mod filters;
 mod render;
 mod vocabulary;

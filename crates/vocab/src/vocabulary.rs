@@ -24,6 +24,10 @@ pub struct Token {
     pub special: bool,
     /// Starts a word: the decoded text begins with a space.
     pub word_initial: bool,
+    /// Holds part of a multi-byte character (its text has `<XX>` escapes).
+    pub fragment: bool,
+    /// Characters after the word-initial space; a byte of a partial character counts as one.
+    pub chars: usize,
 }
 
 /// All tokens, indexed by id.
@@ -114,6 +118,7 @@ impl Vocabulary {
 impl Token {
     fn render(id: u32, piece: String, special: bool, spelling: Spelling) -> Token {
         if special {
+            let chars = piece.chars().count();
             return Token {
                 id,
                 text: piece.clone(),
@@ -121,16 +126,24 @@ impl Token {
                 piece,
                 special,
                 word_initial: false,
+                fragment: false,
+                chars,
             };
         }
-        let text = match spelling {
-            Spelling::ByteLevel => match byte_level::decode(&piece) {
-                Some(bytes) => render_bytes(&bytes),
-                // An added, non-special token written as plain text.
-                None => piece.clone(),
-            },
-            Spelling::Metaspace => metaspace_text(&piece),
+        let bytes = match spelling {
+            // A piece that is not byte-level spelled is an added token in plain text.
+            Spelling::ByteLevel => {
+                byte_level::decode(&piece).unwrap_or_else(|| piece.as_bytes().to_vec())
+            }
+            Spelling::Metaspace => metaspace_bytes(&piece),
         };
+        let text = render_bytes(&bytes);
+        let word = bytes.strip_prefix(b" ").unwrap_or(&bytes);
+        let fragment = std::str::from_utf8(word).is_err();
+        let chars = word
+            .utf8_chunks()
+            .map(|chunk| chunk.valid().chars().count() + chunk.invalid().len())
+            .sum();
         let word_initial = text.starts_with(' ');
         let display = match text.strip_prefix(' ') {
             Some("") => "␣".to_string(),
@@ -144,19 +157,21 @@ impl Token {
             display,
             special,
             word_initial,
+            fragment,
+            chars,
         }
     }
 }
 
-/// Decodes a SentencePiece-style piece: `▁` is a space, `<0xNN>` a raw byte.
-fn metaspace_text(piece: &str) -> String {
+/// The bytes of a SentencePiece-style piece: `▁` is a space, `<0xNN>` a raw byte.
+fn metaspace_bytes(piece: &str) -> Vec<u8> {
     let hex = piece
         .strip_prefix("<0x")
         .and_then(|rest| rest.strip_suffix('>'))
         .and_then(|hex| u8::from_str_radix(hex, 16).ok());
     match hex {
-        Some(byte) => render_bytes(&[byte]),
-        None => piece.replace('▁', " "),
+        Some(byte) => vec![byte],
+        None => piece.replace('▁', " ").into_bytes(),
     }
 }
 
@@ -201,6 +216,8 @@ mod tests {
         let token = Token::render(2, fragment, false, Spelling::ByteLevel);
         assert_eq!(token.text, "<C5>");
         assert_eq!(token.display, "#<C5>");
+        assert!(token.fragment);
+        assert_eq!(token.chars, 1);
     }
 
     #[test]

@@ -89,7 +89,7 @@ impl Margins {
     /// and `raw_b`; ∞ where the GEMM might overflow.
     fn screen(&self, raw_a: f64, raw_b: f64) -> f64 {
         let raw = raw_a * raw_b;
-        if !(raw < GEMM_SAFE) {
+        if raw.is_nan() || raw >= GEMM_SAFE {
             return f64::INFINITY;
         }
         (self.screen * raw + 2.0 * self.tiny) * EVAL
@@ -149,8 +149,10 @@ pub(super) fn run(
             (raw_a, raw_b, balance)
         }
     };
-    let mut stats = PairStats::default();
-    stats.balanced = balance.is_some();
+    let mut stats = PairStats {
+        balanced: balance.is_some(),
+        ..PairStats::default()
+    };
     let (mut key_a, mut key_b, e) = match balance {
         Some(balance) => (balance.src, balance.dst, balance.e),
         None => (raw_a.clone(), raw_b.clone(), 0.0),
@@ -464,7 +466,7 @@ mod tests {
         shape: TileShape,
     ) -> (PairExtremes, PairStats) {
         let rows = |x: &[f32]| x.len() / depth;
-        let exclude = |i: u32, j: u32| (i + 2 * j) % 9 == 0;
+        let exclude = |i: u32, j: u32| (i + 2 * j).is_multiple_of(9);
         run(
             Rows::allowed(MatrixView::row_major(a, rows(a), depth), TokenFilter::all()),
             Rows::allowed(MatrixView::row_major(b, rows(b), depth), TokenFilter::all()),
