@@ -252,3 +252,62 @@ fn planted_heads_are_found_by_token_and_by_pair() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("error: "));
 }
+
+#[test]
+fn pipeline_files_configure_a_run_and_flags_override_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipeline = tmp.path().join("run.toml");
+    std::fs::write(
+        &pipeline,
+        format!(
+            "name = \"tiny\"\n[extract]\nmodel = {:?}\nk = 4\nhead_k = 3\nfilters = [\"alpha\"]\n",
+            shipped_model_dir().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    stdout(&glossa(
+        &[
+            "extract",
+            "--quiet",
+            "--pipeline",
+            "run.toml",
+            "--out",
+            "ds",
+            "--head-k",
+            "2",
+        ],
+        tmp.path(),
+    ));
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("ds/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["options"]["k"], 4);
+    assert_eq!(
+        manifest["options"]["head_k"], 2,
+        "the flag overrides the file"
+    );
+    assert_eq!(manifest["options"]["filters"], serde_json::json!(["alpha"]));
+
+    std::fs::write(
+        &pipeline,
+        "name = \"x\"\n[extract]\nmodel = \"m\"\nkk = 3\n",
+    )
+    .unwrap();
+    let output = glossa(&["extract", "--pipeline", "run.toml"], tmp.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.code() == Some(1) && stderr.contains("kk"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn shipped_pipeline_files_parse() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines");
+    for entry in std::fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        glossa_pipeline::PipelineFile::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}

@@ -4,8 +4,9 @@
 //! cargo run --release -p glossa-project --example pairs_probe -- [n] [r] [sigma] [k] [brute] [mean]
 //!
 //! `brute` = 0 skips the brute-force run (about 3 s per 51,200² matrix).
-//! `mean` adds a shared vector of that norm (relative to a typical row) to
-//! every row of each factor, as trained embeddings have.
+//! `mean` adds one shared vector, of `mean` times a typical row's norm, to
+//! every row of both factors (as tied embeddings on both sides of a circuit
+//! would): every entry then carries the same positive offset.
 
 use std::time::Instant;
 
@@ -39,9 +40,9 @@ fn main() {
     let mean = arg(5, 0.0) as f32;
     let mut a = factor(n, depth, sigma, 1);
     let mut b = factor(n, depth, sigma, 2);
-    for (x, seed) in [(&mut a, 3), (&mut b, 3)] {
-        // A typical row has norm √r; the shared vector has norm mean·√r.
-        let shared = factor(1, depth, 0.0, seed);
+    // A typical row has norm about √r, the shared vector mean·√r.
+    let shared = factor(1, depth, 0.0, 3);
+    for x in [&mut a, &mut b] {
         for row in x.chunks_exact_mut(depth) {
             for (v, s) in row.iter_mut().zip(&shared) {
                 *v += mean * s;

@@ -6,17 +6,20 @@
 //! highest and k lowest entries are wanted. [`top_pairs`] finds them exactly
 //! without forming M:
 //!
-//! - rows of both factors are sorted by an upper bound on their norm and cut
-//!   into tiles; by Cauchy–Schwarz no entry of a tile exceeds the product of
-//!   its largest row bounds, so a tile whose bound is below both running
-//!   thresholds (the k-th highest and, negated, the k-th lowest) cannot
-//!   change either list (LEMP, Teflioudi et al., SIGMOD 2015). Tiles are
-//!   visited from the largest bound down, which raises the thresholds
-//!   quickly, and the search stops at the first tile that cannot matter;
-//! - the bounds come from a balanced refactorisation of A · Bᵀ when it is
-//!   tighter (FEXIPRO, Li et al., SIGMOD 2017; see `factor`);
-//! - the remaining tiles are scored with an f32 GEMM that only screens:
-//!   every entry that could enter a list is rescored canonically (below), so
+//! - every row gets bounds from which an interval for each entry of a block
+//!   of rows against another follows (Cauchy–Schwarz on rows centred on the
+//!   factors' mean directions, see `bounds`; on a balanced refactorisation
+//!   of A · Bᵀ when that is tighter, FEXIPRO, Li et al., SIGMOD 2017, see
+//!   `factor`);
+//! - rows of both factors are sorted by norm and cut into blocks; a tile
+//!   (block of A × block of B) whose interval lies strictly between the
+//!   running thresholds (the k-th highest and the k-th lowest score so far)
+//!   cannot change either list (LEMP, Teflioudi et al., SIGMOD 2015). Tiles
+//!   are visited from the strongest bound down, in one order per list,
+//!   which moves the thresholds quickly, and the search stops once neither
+//!   list's next tile can reach its threshold;
+//! - the tiles left are scored with an f32 GEMM that only screens: every
+//!   entry that could enter a list is rescored canonically (below), so
 //!   rounding in the GEMM never decides a place.
 //!
 //! # Exactness
@@ -29,14 +32,17 @@
 //! Σ = Σ_l |a_l b_l| ≤ ‖a‖ ‖b‖:
 //!
 //! - the f32 GEMM value g satisfies |g − t| ≤ γ_r(f32) Σ (plus r·2⁻¹⁴⁹ for
-//!   underflow), whatever its summation order or use of FMA;
+//!   underflow), whatever its summation order or use of FMA
+//!   (γ_r = r·u / (1 − r·u), u the unit roundoff);
 //! - the products of f32 values are exact in f64, so the canonical c
 //!   satisfies |c − t| ≤ (2⁻²⁴ + 2γ_r(f64)) Σ + 2⁻¹⁵⁰.
 //!
-//! A tile is skipped only if its bound on |c| (bound on |t| plus the second
-//! margin, from raw norms) is below the thresholds; an entry is rescored if
-//! its g is within the sum of both margins of a threshold. Tiles whose
-//! norms could overflow f32 in the GEMM are not screened at all.
+//! A tile is skipped only if its interval for t, widened by the second
+//! margin (from the rows' norms), is strictly between the thresholds; an
+//! entry is rescored if its g is within the sum of both margins of a
+//! threshold. Tiles whose norms could overflow f32 in the GEMM are not
+//! screened at all. Every bound also covers the rounding of the f64 (and
+//! f32) arithmetic that computed it.
 
 use std::fmt;
 
@@ -44,6 +50,7 @@ use self::rows::Rows;
 use crate::error::{ProjectError, Result};
 use crate::view::{MatrixView, TokenFilter};
 
+mod bounds;
 mod factor;
 mod reservoir;
 mod rows;
@@ -78,7 +85,7 @@ pub struct PairStats {
     pub computed: u64,
     /// Tiles of the allowed rows.
     pub tiles: u64,
-    /// Tiles never evaluated.
+    /// Tiles of which no entry was evaluated.
     pub tiles_skipped: u64,
     /// Whether the balanced refactorisation ordered and bounded the rows
     /// (otherwise the raw row norms did, or nothing was pruned).

@@ -305,6 +305,32 @@ fn skewed_factors_use_the_balanced_bounds() {
 }
 
 #[test]
+fn a_shared_mean_direction_does_not_defeat_pruning() {
+    // Both factors share one mean vector (as embeddings multiplied by W_Q
+    // and W_K, or tied embeddings on both sides, can): every entry carries
+    // the same large positive offset, so even the lowest entries are
+    // positive and a bound on |a · b| alone could skip nothing.
+    let (n, depth) = (4000, 32);
+    let mut a = factor(n, depth, 0.3, 31);
+    let mut b = factor(n, depth, 0.3, 32);
+    let shared = factor(1, depth, 0.0, 33);
+    for row in a.chunks_exact_mut(depth).chain(b.chunks_exact_mut(depth)) {
+        for (x, s) in row.iter_mut().zip(&shared) {
+            *x += 4.0 * s;
+        }
+    }
+    let case = Case::new(&a, &b, depth, 20);
+    let stats = case.check();
+    let (extremes, _) = case.run(Pruning::Bounds);
+    assert!(extremes.bottom[0].score > 0.0, "{:?}", extremes.bottom[0]);
+    println!(
+        "shared mean: computed {:.4} of the entries ({stats:?})",
+        share(&stats)
+    );
+    assert!(share(&stats) < 0.3, "{stats:?}");
+}
+
+#[test]
 fn rank_deficient_factors_fall_back_to_raw_bounds() {
     // r = 20 columns spanning 5 dimensions: the Gram matrices are singular.
     let (n, depth, rank) = (800, 20, 5);

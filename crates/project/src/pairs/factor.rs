@@ -41,22 +41,21 @@ pub(super) fn slack(depth: usize) -> f64 {
     2.0 * gamma(depth * depth + depth + 8, U64)
 }
 
-/// ‖x‖ in f64. Eight partial sums let the loop vectorise; the order only
-/// changes the last bits, which `slack` covers.
+/// ‖x‖ in f64: the squares of f32 values are exact, and eight partial sums
+/// let the loop vectorise; the order only changes the last bits, which
+/// `slack` covers.
 #[inline]
-pub(super) fn norm<T: Copy + Into<f64>>(x: &[T]) -> f64 {
+pub(super) fn norm(x: &[f32]) -> f64 {
     let mut acc = [0f64; 8];
     let lanes = x.chunks_exact(8);
     let tail = lanes.remainder();
     for lane in lanes {
         for (a, &v) in acc.iter_mut().zip(lane) {
-            let v: f64 = v.into();
-            *a += v * v;
+            *a += f64::from(v) * f64::from(v);
         }
     }
     for &v in tail {
-        let v: f64 = v.into();
-        acc[0] += v * v;
+        acc[0] += f64::from(v) * f64::from(v);
     }
     acc.iter().sum::<f64>().sqrt()
 }
@@ -221,18 +220,6 @@ impl Moments {
         // Symmetric, so row- or column-major is the same.
         for (x, &y) in self.gram.iter_mut().zip(&self.part) {
             *x += f64::from(y);
-        }
-    }
-
-    /// The mean row, rounded to f32; zeros when it is not finite (NaN or
-    /// infinite inputs), which makes centring a no-op.
-    pub(super) fn mean(&self) -> Vec<f32> {
-        let n = self.count.max(1) as f64;
-        let mean: Vec<f32> = self.sum.iter().map(|s| (s / n) as f32).collect();
-        if mean.iter().all(|x| x.is_finite()) {
-            mean
-        } else {
-            vec![0.0; self.depth]
         }
     }
 
