@@ -14,7 +14,7 @@ VENV ?= .venv
 GLOSSA := target/debug/glossa
 OUT_FLAG := $(if $(OUT),--out $(OUT),)
 
-.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data
+.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data verify-trained
 
 build:
 	cargo build --locked
@@ -48,3 +48,10 @@ shipped-model:
 
 clean-data:
 	rm -rf data/tiny-polish-gpt2
+
+# Trains a small GPT-2 with transformers (held out: a temporary directory) and
+# checks every neuron and head list against a float64 reference. Downloads
+# torch, so it is not part of `make test`.
+verify-trained: build python-deps
+	$(VENV)/bin/pip install --quiet torch transformers safetensors numpy
+	$(VENV)/bin/python tests/trained/verify_trained.py

@@ -5,46 +5,14 @@
 
 use nalgebra::DMatrix;
 
+use crate::kernel::multiply;
 use crate::view::MatrixView;
 
 /// X·Y in f32 as a row-major `x.rows × y.cols` matrix (single-threaded:
 /// callers parallelise over heads).
 pub fn product(x: MatrixView<'_>, y: MatrixView<'_>) -> Vec<f32> {
-    assert_eq!(x.cols, y.rows, "product: inner dimensions");
-    assert!(
-        x.in_bounds() && y.in_bounds(),
-        "product: views out of bounds"
-    );
-    let (n, d, r) = (x.rows, x.cols, y.cols);
-    let mut out = vec![0f32; n * r];
-    if n == 0 || r == 0 || d == 0 {
-        return out;
-    }
-    // SAFETY: both views were checked to address only elements of their
-    // slices; `out` holds exactly n × r elements, written row-major.
-    unsafe {
-        gemm::gemm(
-            n,
-            r,
-            d,
-            out.as_mut_ptr(),
-            1,
-            r as isize,
-            false,
-            x.data.as_ptr(),
-            x.col_stride as isize,
-            x.row_stride as isize,
-            y.data.as_ptr(),
-            y.col_stride as isize,
-            y.row_stride as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    let mut out = vec![0f32; x.rows * y.cols];
+    multiply(x, y, &mut out);
     out
 }
 
@@ -63,34 +31,11 @@ pub fn gram(x: MatrixView<'_>, y: MatrixView<'_>) -> Vec<f64> {
     };
     let (xs, ys) = (widen(x), widen(y));
     let mut out = vec![0f64; p * q];
-    if n == 0 || p == 0 || q == 0 {
-        return out;
-    }
-    // SAFETY: xs is n × p and ys is n × q, both row-major; out is p × q row-major.
-    // The left operand is Xᵀ: element (i, t) = xs[t * p + i].
-    unsafe {
-        gemm::gemm(
-            p,
-            q,
-            n,
-            out.as_mut_ptr(),
-            1,
-            q as isize,
-            false,
-            xs.as_ptr(),
-            p as isize,
-            1,
-            ys.as_ptr(),
-            1,
-            q as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    multiply(
+        MatrixView::row_major(&xs, n, p).transposed(),
+        MatrixView::row_major(&ys, n, q),
+        &mut out,
+    );
     out
 }
 

@@ -16,6 +16,7 @@ pub use vocab_projection::{project, Tiling};
 
 mod circuits;
 mod error;
+mod kernel;
 mod pairs;
 mod select;
 mod view;

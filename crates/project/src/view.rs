@@ -1,10 +1,11 @@
 //! Borrowed inputs of a projection.
 
-/// A borrowed `rows × cols` f32 matrix with arbitrary strides (in elements).
+/// A borrowed `rows × cols` matrix (f32 unless said otherwise) with
+/// arbitrary strides (in elements).
 #[derive(Debug, Clone, Copy)]
-pub struct MatrixView<'a> {
+pub struct MatrixView<'a, T = f32> {
     /// Elements, addressed as `data[r * row_stride + c * col_stride]`.
-    pub data: &'a [f32],
+    pub data: &'a [T],
     /// Number of rows.
     pub rows: usize,
     /// Number of columns.
@@ -15,9 +16,9 @@ pub struct MatrixView<'a> {
     pub col_stride: usize,
 }
 
-impl<'a> MatrixView<'a> {
+impl<'a, T: Copy> MatrixView<'a, T> {
     /// A dense row-major view.
-    pub fn row_major(data: &'a [f32], rows: usize, cols: usize) -> MatrixView<'a> {
+    pub fn row_major(data: &'a [T], rows: usize, cols: usize) -> MatrixView<'a, T> {
         assert!(data.len() >= rows * cols, "row-major view out of bounds");
         MatrixView {
             data,
@@ -29,17 +30,28 @@ impl<'a> MatrixView<'a> {
     }
 
     /// Element `(row, col)`.
-    pub fn get(&self, row: usize, col: usize) -> f32 {
+    pub fn get(&self, row: usize, col: usize) -> T {
         self.data[row * self.row_stride + col * self.col_stride]
     }
 
     /// Rows `start..start + count`.
-    pub fn rows_range(&self, start: usize, count: usize) -> MatrixView<'a> {
+    pub fn rows_range(&self, start: usize, count: usize) -> MatrixView<'a, T> {
         assert!(start + count <= self.rows, "row range out of bounds");
         MatrixView {
             data: &self.data[(start * self.row_stride).min(self.data.len())..],
             rows: count,
             ..*self
+        }
+    }
+
+    /// The same elements viewed as the transpose.
+    pub fn transposed(&self) -> MatrixView<'a, T> {
+        MatrixView {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
         }
     }
 

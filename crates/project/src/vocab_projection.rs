@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use crate::error::{ProjectError, Result};
+use crate::kernel::multiply;
 use crate::select::{Extremes, Reservoir};
 use crate::view::{MatrixView, TokenFilter};
 
@@ -133,43 +134,9 @@ fn score_tile(
     width: usize,
     out: &mut [f32],
 ) {
-    let (rows, depth) = (vectors.rows, vectors.cols);
-    debug_assert_eq!(out.len(), rows * width);
-    if rows == 0 || width == 0 {
-        return;
-    }
-    if depth == 0 {
-        out.fill(0.0);
-        return;
-    }
-    let tile = &embedding.data[first * embedding.row_stride..];
-    // SAFETY: `project` checked that both views lie inside their slices; the
-    // tile covers rows first..first + width < embedding.rows, so every element
-    // gemm reads is in bounds, and `out` holds exactly rows × width elements.
     // The right-hand side is the tile transposed: element (d, j) is E[first + j, d].
-    unsafe {
-        gemm::gemm(
-            rows,
-            width,
-            depth,
-            out.as_mut_ptr(),
-            1,
-            width as isize,
-            false,
-            vectors.data.as_ptr(),
-            vectors.col_stride as isize,
-            vectors.row_stride as isize,
-            tile.as_ptr(),
-            embedding.row_stride as isize,
-            embedding.col_stride as isize,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    let tile = embedding.rows_range(first, width).transposed();
+    multiply(vectors, tile, out);
 }
 
 #[cfg(test)]

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use arrow_array::builder::{Float32Builder, StringBuilder, UInt16Builder, UInt32Builder};
 use arrow_array::{
-    ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
+    Array, ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
 };
 
-use crate::error::{Result, TableError};
+use crate::columns::Columns;
+use crate::error::Result;
 use crate::kinds::{Circuit, Polarity};
-use crate::neurons::downcast;
 use crate::parquet_io::read_batches;
-use crate::schema::{self, SCHEMA_VERSION};
+use crate::schema;
 
 /// One entry of one head's pair list, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,28 +104,17 @@ impl HeadTableBuilder {
 pub fn read_head_rows(path: &Path, only_head: Option<u32>) -> Result<Vec<HeadRow>> {
     let mut rows = Vec::new();
     for batch in read_batches(path)? {
-        let schema_error = |name: &'static str| TableError::Schema {
-            path: path.to_path_buf(),
-            column: name,
-            version: SCHEMA_VERSION,
-        };
-        let get = |name: &'static str| batch.column_by_name(name).ok_or_else(|| schema_error(name));
-        let layer = downcast::<UInt16Array>(get("layer")?).ok_or_else(|| schema_error("layer"))?;
-        let head = downcast::<UInt16Array>(get("head")?).ok_or_else(|| schema_error("head"))?;
-        let circuit =
-            downcast::<StringArray>(get("circuit")?).ok_or_else(|| schema_error("circuit"))?;
-        let polarity =
-            downcast::<StringArray>(get("polarity")?).ok_or_else(|| schema_error("polarity"))?;
-        let rank = downcast::<UInt16Array>(get("rank")?).ok_or_else(|| schema_error("rank"))?;
-        let src_id = downcast::<UInt32Array>(get("src_token_id")?)
-            .ok_or_else(|| schema_error("src_token_id"))?;
-        let dst_id = downcast::<UInt32Array>(get("dst_token_id")?)
-            .ok_or_else(|| schema_error("dst_token_id"))?;
-        let src =
-            downcast::<StringArray>(get("src_token")?).ok_or_else(|| schema_error("src_token"))?;
-        let dst =
-            downcast::<StringArray>(get("dst_token")?).ok_or_else(|| schema_error("dst_token"))?;
-        let score = downcast::<Float32Array>(get("score")?).ok_or_else(|| schema_error("score"))?;
+        let columns = Columns::new(&batch, path);
+        let layer = columns.get::<UInt16Array>("layer")?;
+        let head = columns.get::<UInt16Array>("head")?;
+        let circuit = columns.get::<StringArray>("circuit")?;
+        let polarity = columns.get::<StringArray>("polarity")?;
+        let rank = columns.get::<UInt16Array>("rank")?;
+        let src_id = columns.get::<UInt32Array>("src_token_id")?;
+        let dst_id = columns.get::<UInt32Array>("dst_token_id")?;
+        let src = columns.get::<StringArray>("src_token")?;
+        let dst = columns.get::<StringArray>("dst_token")?;
+        let score = columns.get::<Float32Array>("score")?;
         for i in 0..batch.num_rows() {
             if only_head.is_some_and(|h| h != head.value(i) as u32) {
                 continue;
@@ -133,14 +122,8 @@ pub fn read_head_rows(path: &Path, only_head: Option<u32>) -> Result<Vec<HeadRow
             rows.push(HeadRow {
                 layer: layer.value(i) as u32,
                 head: head.value(i) as u32,
-                circuit: circuit
-                    .value(i)
-                    .parse()
-                    .map_err(|_| schema_error("circuit"))?,
-                polarity: polarity
-                    .value(i)
-                    .parse()
-                    .map_err(|_| schema_error("polarity"))?,
+                circuit: columns.parse("circuit", circuit.value(i))?,
+                polarity: columns.parse("polarity", polarity.value(i))?,
                 rank: rank.value(i) as u32,
                 src_token_id: src_id.value(i),
                 dst_token_id: dst_id.value(i),
@@ -207,38 +190,24 @@ pub fn head_summary_batch(rows: &[HeadSummaryRow]) -> RecordBatch {
 pub fn read_head_summary(path: &Path) -> Result<Vec<HeadSummaryRow>> {
     let mut rows = Vec::new();
     for batch in read_batches(path)? {
-        let schema_error = |name: &'static str| TableError::Schema {
-            path: path.to_path_buf(),
-            column: name,
-            version: SCHEMA_VERSION,
-        };
-        let get = |name: &'static str| batch.column_by_name(name).ok_or_else(|| schema_error(name));
-        let layer = downcast::<UInt16Array>(get("layer")?).ok_or_else(|| schema_error("layer"))?;
-        let head = downcast::<UInt16Array>(get("head")?).ok_or_else(|| schema_error("head"))?;
-        let circuit =
-            downcast::<StringArray>(get("circuit")?).ok_or_else(|| schema_error("circuit"))?;
-        let frobenius = downcast::<Float64Array>(get("frobenius_norm")?)
-            .ok_or_else(|| schema_error("frobenius_norm"))?;
-        let max =
-            downcast::<Float32Array>(get("max_entry")?).ok_or_else(|| schema_error("max_entry"))?;
-        let min =
-            downcast::<Float32Array>(get("min_entry")?).ok_or_else(|| schema_error("min_entry"))?;
-        let copying = downcast::<Float64Array>(get("copying_score")?)
-            .ok_or_else(|| schema_error("copying_score"))?;
-        let share = downcast::<Float64Array>(get("computed_share")?)
-            .ok_or_else(|| schema_error("computed_share"))?;
+        let columns = Columns::new(&batch, path);
+        let layer = columns.get::<UInt16Array>("layer")?;
+        let head = columns.get::<UInt16Array>("head")?;
+        let circuit = columns.get::<StringArray>("circuit")?;
+        let frobenius = columns.get::<Float64Array>("frobenius_norm")?;
+        let max = columns.get::<Float32Array>("max_entry")?;
+        let min = columns.get::<Float32Array>("min_entry")?;
+        let copying = columns.get::<Float64Array>("copying_score")?;
+        let share = columns.get::<Float64Array>("computed_share")?;
         for i in 0..batch.num_rows() {
             rows.push(HeadSummaryRow {
                 layer: layer.value(i) as u32,
                 head: head.value(i) as u32,
-                circuit: circuit
-                    .value(i)
-                    .parse()
-                    .map_err(|_| schema_error("circuit"))?,
+                circuit: columns.parse("circuit", circuit.value(i))?,
                 frobenius_norm: frobenius.value(i),
                 max_entry: max.value(i),
                 min_entry: min.value(i),
-                copying_score: (!arrow_array::Array::is_null(copying, i)).then(|| copying.value(i)),
+                copying_score: copying.is_valid(i).then(|| copying.value(i)),
                 computed_share: share.value(i),
             });
         }

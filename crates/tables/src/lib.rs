@@ -22,6 +22,7 @@ pub use tokens::{read_tokens, tokens_batch, TokenRow};
 
 pub mod schema;
 
+mod columns;
 mod error;
 mod heads;
 mod kinds;

@@ -4,14 +4,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::builder::{Float32Builder, StringBuilder, UInt16Builder, UInt32Builder};
-use arrow_array::{
-    Array, ArrayRef, Float32Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
-};
+use arrow_array::{ArrayRef, Float32Array, RecordBatch, StringArray, UInt16Array, UInt32Array};
 
-use crate::error::{Result, TableError};
+use crate::columns::Columns;
+use crate::error::Result;
 use crate::kinds::{Polarity, Side};
 use crate::parquet_io::read_batches;
-use crate::schema::{self, SCHEMA_VERSION};
+use crate::schema;
 
 /// One entry of one neuron's list, as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,32 +116,15 @@ impl NeuronTableBuilder {
 pub fn read_neuron_rows(path: &Path, only_neuron: Option<u32>) -> Result<Vec<NeuronRow>> {
     let mut rows = Vec::new();
     for batch in read_batches(path)? {
-        let column = |name: &'static str| {
-            batch.column_by_name(name).ok_or(TableError::Schema {
-                path: path.to_path_buf(),
-                column: name,
-                version: SCHEMA_VERSION,
-            })
-        };
-        let schema_error = |name: &'static str| TableError::Schema {
-            path: path.to_path_buf(),
-            column: name,
-            version: SCHEMA_VERSION,
-        };
-        let layer =
-            downcast::<UInt16Array>(column("layer")?).ok_or_else(|| schema_error("layer"))?;
-        let neuron =
-            downcast::<UInt32Array>(column("neuron")?).ok_or_else(|| schema_error("neuron"))?;
-        let side = downcast::<StringArray>(column("side")?).ok_or_else(|| schema_error("side"))?;
-        let polarity =
-            downcast::<StringArray>(column("polarity")?).ok_or_else(|| schema_error("polarity"))?;
-        let rank = downcast::<UInt16Array>(column("rank")?).ok_or_else(|| schema_error("rank"))?;
-        let token_id =
-            downcast::<UInt32Array>(column("token_id")?).ok_or_else(|| schema_error("token_id"))?;
-        let token =
-            downcast::<StringArray>(column("token")?).ok_or_else(|| schema_error("token"))?;
-        let score =
-            downcast::<Float32Array>(column("score")?).ok_or_else(|| schema_error("score"))?;
+        let columns = Columns::new(&batch, path);
+        let layer = columns.get::<UInt16Array>("layer")?;
+        let neuron = columns.get::<UInt32Array>("neuron")?;
+        let side = columns.get::<StringArray>("side")?;
+        let polarity = columns.get::<StringArray>("polarity")?;
+        let rank = columns.get::<UInt16Array>("rank")?;
+        let token_id = columns.get::<UInt32Array>("token_id")?;
+        let token = columns.get::<StringArray>("token")?;
+        let score = columns.get::<Float32Array>("score")?;
         for i in 0..batch.num_rows() {
             if only_neuron.is_some_and(|n| n != neuron.value(i)) {
                 continue;
@@ -150,11 +132,8 @@ pub fn read_neuron_rows(path: &Path, only_neuron: Option<u32>) -> Result<Vec<Neu
             rows.push(NeuronRow {
                 layer: layer.value(i) as u32,
                 neuron: neuron.value(i),
-                side: side.value(i).parse().map_err(|_| schema_error("side"))?,
-                polarity: polarity
-                    .value(i)
-                    .parse()
-                    .map_err(|_| schema_error("polarity"))?,
+                side: columns.parse("side", side.value(i))?,
+                polarity: columns.parse("polarity", polarity.value(i))?,
                 rank: rank.value(i) as u32,
                 token_id: token_id.value(i),
                 token: token.value(i).to_string(),
@@ -163,8 +142,4 @@ pub fn read_neuron_rows(path: &Path, only_neuron: Option<u32>) -> Result<Vec<Neu
         }
     }
     Ok(rows)
-}
-
-pub(crate) fn downcast<T: 'static>(array: &ArrayRef) -> Option<&T> {
-    array.as_any().downcast_ref::<T>()
 }

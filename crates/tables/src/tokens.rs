@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use arrow_array::{ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array};
 
-use crate::error::{Result, TableError};
-use crate::neurons::downcast;
+use crate::columns::Columns;
+use crate::error::Result;
 use crate::parquet_io::read_batches;
-use crate::schema::{self, SCHEMA_VERSION};
+use crate::schema;
 
 /// One token as stored in `tokens.parquet`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,42 +89,27 @@ pub fn tokens_batch(rows: &[TokenRow]) -> RecordBatch {
 pub fn read_tokens(path: &Path) -> Result<Vec<TokenRow>> {
     let mut rows = Vec::new();
     for batch in read_batches(path)? {
-        let schema_error = |name: &'static str| TableError::Schema {
-            path: path.to_path_buf(),
-            column: name,
-            version: SCHEMA_VERSION,
-        };
-        let get = |name: &'static str| batch.column_by_name(name).ok_or_else(|| schema_error(name));
-        let id =
-            downcast::<UInt32Array>(get("token_id")?).ok_or_else(|| schema_error("token_id"))?;
-        let piece = downcast::<StringArray>(get("piece")?).ok_or_else(|| schema_error("piece"))?;
-        let text = downcast::<StringArray>(get("text")?).ok_or_else(|| schema_error("text"))?;
-        let display =
-            downcast::<StringArray>(get("display")?).ok_or_else(|| schema_error("display"))?;
-        let special =
-            downcast::<BooleanArray>(get("special")?).ok_or_else(|| schema_error("special"))?;
-        let initial = downcast::<BooleanArray>(get("word_initial")?)
-            .ok_or_else(|| schema_error("word_initial"))?;
-        let flag = |name: &'static str| {
-            get(name).and_then(|c| downcast::<BooleanArray>(c).ok_or_else(|| schema_error(name)))
-        };
-        let (fragment, ascii, alnum, brackets, alpha, word, allowed) = (
-            flag("fragment")?,
-            flag("is_ascii")?,
-            flag("is_alnum")?,
-            flag("has_brackets")?,
-            flag("is_alpha")?,
-            flag("is_word")?,
-            flag("allowed")?,
+        let columns = Columns::new(&batch, path);
+        let text = |name| columns.get::<StringArray>(name);
+        let flag = |name| columns.get::<BooleanArray>(name);
+        let id = columns.get::<UInt32Array>("token_id")?;
+        let (piece, decoded, display, normalized) = (
+            text("piece")?,
+            text("text")?,
+            text("display")?,
+            text("normalized")?,
         );
-        let normalized = downcast::<StringArray>(get("normalized")?)
-            .ok_or_else(|| schema_error("normalized"))?;
-        let chars = downcast::<UInt32Array>(get("chars")?).ok_or_else(|| schema_error("chars"))?;
+        let (special, initial, fragment) =
+            (flag("special")?, flag("word_initial")?, flag("fragment")?);
+        let (ascii, alnum, brackets) =
+            (flag("is_ascii")?, flag("is_alnum")?, flag("has_brackets")?);
+        let (alpha, word, allowed) = (flag("is_alpha")?, flag("is_word")?, flag("allowed")?);
+        let chars = columns.get::<UInt32Array>("chars")?;
         for i in 0..batch.num_rows() {
             rows.push(TokenRow {
                 token_id: id.value(i),
                 piece: piece.value(i).to_string(),
-                text: text.value(i).to_string(),
+                text: decoded.value(i).to_string(),
                 display: display.value(i).to_string(),
                 special: special.value(i),
                 word_initial: initial.value(i),

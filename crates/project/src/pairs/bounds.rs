@@ -25,6 +25,9 @@
 
 use nalgebra::DMatrix;
 
+use crate::kernel::multiply;
+use crate::view::MatrixView;
+
 use super::factor::{balance, gamma, norm, not_nan, slack, Moments, U32, U64};
 use super::rows::Rows;
 use super::Pruning;
@@ -350,32 +353,12 @@ fn balanced_keys(
     let mut product = vec![0f32; CHUNK * depth];
     rows.for_chunks(CHUNK, |start, chunk| {
         let count = chunk.len() / depth;
-        // SAFETY: `chunk` is count × depth and `product` holds at least
-        // count × depth, both row-major; `t` is depth × depth column-major
-        // (element (l, j) at j·depth + l).
-        unsafe {
-            gemm::gemm(
-                count,
-                depth,
-                depth,
-                product.as_mut_ptr(),
-                1,
-                depth as isize,
-                false,
-                chunk.as_ptr(),
-                1,
-                depth as isize,
-                t.as_ptr(),
-                depth as isize,
-                1,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+        // `t` is depth × depth column-major (element (l, j) at j·depth + l).
+        multiply(
+            MatrixView::row_major(chunk, count, depth),
+            MatrixView::row_major(t.as_slice(), depth, depth).transposed(),
+            &mut product[..count * depth],
+        );
         let rows = product[..count * depth].chunks_exact(depth);
         for (y, r) in rows.zip(&mut reach[start..start + count]) {
             let moved = y

@@ -10,6 +10,9 @@
 
 use nalgebra::DMatrix;
 
+use crate::kernel::multiply;
+use crate::view::MatrixView;
+
 /// γ_n = n·u / (1 − n·u): the relative error bound of an n-term sum or dot
 /// product in a precision with unit roundoff u (Higham, Accuracy and
 /// Stability of Numerical Algorithms, §3.1), for any summation order and
@@ -191,32 +194,9 @@ impl Moments {
                 *s += f64::from(x);
             }
         }
-        // SAFETY: `chunk` is count × depth row-major and `part` depth × depth;
-        // the left operand is chunkᵀ (element (i, l) at l·depth + i), the
-        // right one chunk itself.
-        unsafe {
-            gemm::gemm(
-                depth,
-                depth,
-                count,
-                self.part.as_mut_ptr(),
-                1,
-                depth as isize,
-                false,
-                chunk.as_ptr(),
-                depth as isize,
-                1,
-                chunk.as_ptr(),
-                1,
-                depth as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+        // chunkᵀ · chunk: the left operand is the chunk transposed.
+        let chunk_view = MatrixView::row_major(chunk, count, depth);
+        multiply(chunk_view.transposed(), chunk_view, &mut self.part);
         // Symmetric, so row- or column-major is the same.
         for (x, &y) in self.gram.iter_mut().zip(&self.part) {
             *x += f64::from(y);

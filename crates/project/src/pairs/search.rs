@@ -1,5 +1,8 @@
 //! The tile loop: order, bound, score, screen, select.
 
+use crate::kernel::multiply;
+use crate::view::MatrixView;
+
 use super::bounds::{Profile, Reach};
 use super::reservoir::PairReservoir;
 use super::rows::Rows;
@@ -353,32 +356,12 @@ fn score_tile(a: &[f32], b: &[f32], depth: usize, rows: usize, cols: usize, out:
         out.fill(0.0);
         return;
     }
-    // SAFETY: `a` holds rows × depth and `b` cols × depth elements (slices
-    // taken by the caller) and `out` rows × cols. The right-hand side is b
-    // transposed: element (d, c) is b[c · depth + d].
-    unsafe {
-        gemm::gemm(
-            rows,
-            cols,
-            depth,
-            out.as_mut_ptr(),
-            1,
-            cols as isize,
-            false,
-            a.as_ptr(),
-            1,
-            depth as isize,
-            b.as_ptr(),
-            depth as isize,
-            1,
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    // The right-hand side is b transposed: element (d, c) is b[c · depth + d].
+    multiply(
+        MatrixView::row_major(a, rows, depth),
+        MatrixView::row_major(b, cols, depth).transposed(),
+        out,
+    );
 }
 
 #[cfg(test)]

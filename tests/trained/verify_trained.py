@@ -1,0 +1,135 @@
+"""Checks Glossa against a float64 reference on a *trained* GPT-2 checkpoint.
+
+Trains a small GPT-2 on the shipped Polish corpus with Hugging Face
+transformers, saves it with `save_pretrained` (real HF layout: Conv1D
+weights, `transformer.` prefix, tied lm_head left out of the file) into a
+temporary directory that is never committed, runs `glossa extract` on it, and
+compares every neuron list and every head list with numpy float64 brute force
+computed from the saved safetensors.
+
+Needs torch and transformers (large downloads), so it is not part of
+`make test`; run it with `make verify-trained`.
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import torch
+from safetensors.numpy import load_file
+from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+ROOT = Path(__file__).resolve().parents[2]
+GLOSSA = ROOT / "target" / "debug" / "glossa"
+TOKENIZER = ROOT / "data" / "models" / "tiny-polish-gpt2" / "tokenizer.json"
+CORPUS = ROOT / "data" / "corpus" / "pl"
+K, HEAD_K = 20, 20
+
+
+def train(out: Path, steps: int) -> None:
+    torch.manual_seed(0)
+    tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(TOKENIZER))
+    text = "\n".join(p.read_text() for p in sorted(CORPUS.glob("*.txt")))
+    ids = torch.tensor(tokenizer(text)["input_ids"])
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=64, n_embd=64, n_layer=2, n_head=4, n_inner=256
+    )
+    model = GPT2LMHeadModel(config)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    window, batch = 64, 16
+    first = last = None
+    for step in range(steps):
+        starts = torch.randint(0, len(ids) - window - 1, (batch,))
+        x = torch.stack([ids[s : s + window] for s in starts])
+        loss = model(input_ids=x, labels=x).loss
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        first = first if first is not None else loss.item()
+        last = loss.item()
+    print(f"trained {steps} steps: loss {first:.2f} -> {last:.2f}")
+    assert last < first - 1.0, "training must actually reduce the loss"
+    model.save_pretrained(out, safe_serialization=True)
+    (out / "tokenizer.json").write_bytes(TOKENIZER.read_bytes())
+
+
+def tensor(weights: dict, name: str) -> np.ndarray:
+    for candidate in (f"transformer.{name}", name):
+        if candidate in weights:
+            return weights[candidate].astype(np.float64)
+    raise KeyError(name)
+
+
+def check_list(got_ids, got_scores, true_scores, expected_ids, where):
+    scale = np.abs(true_scores).max()
+    tolerance = 1e-5 * scale
+    assert len(got_ids) == len(expected_ids), where
+    for rank, (token, score, want) in enumerate(zip(got_ids, got_scores, expected_ids), 1):
+        assert abs(score - true_scores[want]) <= tolerance, f"{where} rank {rank}: score"
+        assert abs(true_scores[token] - true_scores[want]) <= tolerance, f"{where} rank {rank}: token"
+
+
+def main() -> int:
+    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir, data = Path(tmp) / "trained", Path(tmp) / "ds"
+        train(model_dir, steps)
+        subprocess.run(
+            [str(GLOSSA), "extract", "--quiet", "--model", str(model_dir), "--out", str(data),
+             "--k", str(K), "--head-k", str(HEAD_K)],
+            check=True,
+        )
+        weights = load_file(model_dir / "model.safetensors")
+        config = json.loads((model_dir / "config.json").read_text())
+        layers, heads, d = config["n_layer"], config["n_head"], config["n_embd"]
+        dh = d // heads
+        tokens = pl.read_parquet(data / "tokens.parquet").height
+        e = tensor(weights, "wte.weight")[:tokens]
+        checked = 0
+        for layer in range(layers):
+            rows = pl.read_parquet(data / f"neurons/layer-{layer:03d}.parquet")
+            keys = e @ tensor(weights, f"h.{layer}.mlp.c_fc.weight")  # tokens × d_ff
+            values = e @ tensor(weights, f"h.{layer}.mlp.c_proj.weight").T
+            for side, scores in (("key", keys), ("value", values)):
+                for (neuron, polarity), group in rows.filter(pl.col("side") == side).group_by(
+                    ["neuron", "polarity"]
+                ):
+                    column = scores[:, neuron]
+                    order = np.lexsort((np.arange(tokens), -column))
+                    expected = order[:K] if polarity == "top" else np.lexsort((np.arange(tokens), column))[:K]
+                    group = group.sort("rank")
+                    check_list(group["token_id"].to_numpy(), group["score"].to_numpy(), column,
+                               expected, f"layer {layer} neuron {neuron} {side} {polarity}")
+                    checked += 1
+            head_rows = pl.read_parquet(data / f"heads/layer-{layer:03d}.parquet")
+            c_attn = tensor(weights, f"h.{layer}.attn.c_attn.weight")
+            c_proj = tensor(weights, f"h.{layer}.attn.c_proj.weight")
+            for head in range(heads):
+                cols = slice(head * dh, (head + 1) * dh)
+                q, k_, v = c_attn[:, :d][:, cols], c_attn[:, d : 2 * d][:, cols], c_attn[:, 2 * d :][:, cols]
+                o = c_proj[cols, :]
+                matrices = {"vo": (e @ v) @ (e @ o.T).T, "qk": (e @ q) @ (e @ k_).T}
+                for circuit, m in matrices.items():
+                    flat = m.ravel()
+                    for polarity in ("top", "bottom"):
+                        group = head_rows.filter(
+                            (pl.col("head") == head) & (pl.col("circuit") == circuit)
+                            & (pl.col("polarity") == polarity)
+                        ).sort("rank")
+                        ids = np.arange(flat.size)
+                        order = np.lexsort((ids, -flat if polarity == "top" else flat))[:HEAD_K]
+                        got = (group["src_token_id"].to_numpy().astype(np.int64) * tokens
+                               + group["dst_token_id"].to_numpy())
+                        check_list(got, group["score"].to_numpy(), flat, order,
+                                   f"layer {layer} head {head} {circuit} {polarity}")
+                        checked += 1
+        print(f"{checked} lists equal the float64 reference")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
