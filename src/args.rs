@@ -66,6 +66,17 @@ pub struct ExtractArgs {
     /// keep Polish), no-special, min-len=N.
     #[arg(long = "filter", value_name = "FILTER")]
     pub filters: Vec<String>,
+    /// Keep only tokens that occur in a corpus: a text file or directory, a
+    /// JSONL/CSV/Parquet file, hf://datasets/ORG/NAME[@REV][/PATTERN], or a
+    /// saved token_list.parquet.
+    #[arg(long)]
+    pub token_list: Option<String>,
+    /// The text field of JSONL, CSV and Parquet corpora [default: text].
+    #[arg(long)]
+    pub text_column: Option<String>,
+    /// Keep only the N most frequent corpus tokens.
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
     /// Compute every entry of every head matrix (slow; checks the pruned path).
     #[arg(long)]
     pub brute_force_heads: bool,
@@ -107,8 +118,9 @@ pub enum CircuitArg {
 
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
-    /// Tokens to look for (any of them), or a pair `SRC -> DST` of a head circuit;
-    /// case and the word-initial marker are ignored.
+    /// Tokens to look for (any of them): `dieta`, a prefix `diet*`, a fuzzy
+    /// match `dieta~1`, a continuation piece `#owa`; or a head pair
+    /// `"SRC -> DST"`. Case, diacritics and the word-initial marker are ignored.
     #[arg(required = true)]
     pub terms: Vec<String>,
     /// Only neurons or only heads.
@@ -128,9 +140,12 @@ pub struct SearchArgs {
     /// Only top or only bottom lists.
     #[arg(long, value_enum)]
     pub polarity: Option<PolarityArg>,
-    /// Also match without diacritics (`lodz` finds `łódź`).
+    /// Match diacritics exactly (by default `lodz` finds `łódź` and `dieta` finds `dietą`).
     #[arg(long)]
-    pub fold: bool,
+    pub exact: bool,
+    /// Count, per layer, the neurons and heads with a matching token instead of listing hits.
+    #[arg(long)]
+    pub by_layer: bool,
     /// At most this many hits.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,

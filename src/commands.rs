@@ -101,6 +101,15 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     config.exclude_fuzzy |= args.exclude_fuzzy;
     config.brute_force_heads |= args.brute_force_heads;
     config.filters.extend(args.filters.iter().cloned());
+    if let Some(source) = &args.token_list {
+        config.token_list = Some(source.clone());
+    }
+    if let Some(column) = &args.text_column {
+        config.text_column = column.clone();
+    }
+    if let Some(max) = args.max_tokens {
+        config.max_tokens = Some(max);
+    }
     Ok(config)
 }
 
@@ -145,13 +154,27 @@ fn run_search(args: SearchArgs) -> Result<()> {
             CircuitArg::Qk => Circuit::Qk,
         }),
         limit: args.limit,
-        matching: if args.fold {
-            Matching::Folded
-        } else {
+        matching: if args.exact {
             Matching::Exact
+        } else {
+            Matching::Folded
         },
         ..Search::parse_terms(&args.terms)?
     };
+    if args.by_layer {
+        let counts = dataset.count_by_layer(&search)?;
+        if args.json {
+            for (layer, kind, units) in &counts {
+                println!(
+                    "{}",
+                    serde_json::json!({ "layer": layer, "kind": kind.as_str(), "units": units })
+                );
+            }
+        } else {
+            print!("{}", render::by_layer(&args.terms, &counts));
+        }
+        return Ok(());
+    }
     let hits = dataset.search(&search)?;
     if args.json {
         for hit in &hits {

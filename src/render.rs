@@ -208,6 +208,22 @@ pub fn hits(terms: &[String], hits: &[Hit]) -> String {
     out
 }
 
+/// Per layer, how many neurons and heads hold a matching token.
+pub fn by_layer(terms: &[String], counts: &[(u32, UnitKind, u64)]) -> String {
+    let mut out = String::new();
+    if counts.is_empty() {
+        let _ = writeln!(out, "no list contains {}", terms.join(" "));
+        return out;
+    }
+    let widest = counts.iter().map(|c| c.2).max().unwrap_or(1).max(1);
+    let _ = writeln!(out, "{:>5}  {:<6} {:>6}", "layer", "kind", "units");
+    for &(layer, kind, units) in counts {
+        let bar = "#".repeat(((units * 40).div_ceil(widest)) as usize);
+        let _ = writeln!(out, "{layer:>5}  {:<6} {units:>6}  {bar}", kind.as_str());
+    }
+    out
+}
+
 /// What `glossa info` prints.
 pub fn info(dir: &Path, manifest: &Manifest) -> String {
     let mut out = String::new();

@@ -216,7 +216,7 @@ fn planted_heads_are_found_by_token_and_by_pair() {
     assert_eq!(first["matched"], "both");
 
     let pairs = json_hits(&stdout(&glossa(
-        &["search", "dieta -> zdrowie", "--circuit", "qk", "--json"],
+        &["search", "dieta -> zdrowie", "--circuit", "qk", "--exact", "--json"],
         tmp.path(),
     )));
     assert_eq!(
@@ -310,4 +310,66 @@ fn shipped_pipeline_files_parse() {
         glossa_pipeline::PipelineFile::read(&path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
+}
+
+#[test]
+fn search_understands_polish() {
+    let tmp = extracted();
+    let search = |args: &[&str]| {
+        let mut all = vec!["search"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--json", "--limit", "1000"]);
+        json_hits(&stdout(&glossa(&all, tmp.path())))
+    };
+    // Diacritics and case are ignored unless --exact.
+    assert_eq!(search(&["lodz"]), search(&["łódź"]));
+    assert_eq!(search(&["lodz"]), search(&["ŁÓDŹ"]));
+    assert!(search(&["lodz", "--exact"]).is_empty());
+    let dieta = search(&["dieta", "--kind", "neuron"]);
+    assert!(
+        dieta.iter().any(|h| h["token"] == "dietą"),
+        "dieta finds dietą"
+    );
+    // The planted key neuron reads łódź: the first hit for lodz.
+    let first = &search(&["lodz", "--kind", "neuron"])[0];
+    assert_eq!(
+        (
+            first["layer"].as_u64(),
+            first["unit"].as_u64(),
+            first["side"].as_str()
+        ),
+        (Some(1), Some(101), Some("key"))
+    );
+    // Prefixes, fuzzy matches and continuation pieces.
+    let prefix = search(&["diet*", "--kind", "neuron"]);
+    for word in ["dieta", "diety", "dietę"] {
+        assert!(
+            prefix.iter().any(|h| h["token"] == word),
+            "diet* finds {word}"
+        );
+    }
+    assert!(search(&["dieta~1", "--kind", "neuron"])
+        .iter()
+        .any(|h| h["token"] == "diety"));
+    let continuation = search(&["#ową", "--kind", "neuron"]);
+    assert!(!continuation.is_empty());
+    for hit in &continuation {
+        assert!(hit["token"] == "#ową" || hit["token"] == "#owa", "{hit}");
+    }
+    assert!(search(&["ową", "--kind", "neuron"]).len() >= continuation.len());
+    // Per-layer counts.
+    let out = stdout(&glossa(
+        &["search", "lodz", "--by-layer", "--json"],
+        tmp.path(),
+    ));
+    let layers: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(layers
+        .iter()
+        .any(|l| l["layer"] == 1 && l["kind"] == "neuron" && l["units"].as_u64() >= Some(1)));
+    // A malformed query is an error, not a panic.
+    let output = glossa(&["search", "dieta~9"], tmp.path());
+    assert_eq!(output.status.code(), Some(1));
 }

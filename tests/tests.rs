@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod corpus;
 mod extract;
 mod heads;
 mod loading;

@@ -36,7 +36,8 @@ def train(out: Path, steps: int) -> None:
     text = "\n".join(p.read_text() for p in sorted(CORPUS.glob("*.txt")))
     ids = torch.tensor(tokenizer(text)["input_ids"])
     config = GPT2Config(
-        vocab_size=len(tokenizer), n_positions=64, n_embd=64, n_layer=2, n_head=4, n_inner=256
+        vocab_size=len(tokenizer), n_positions=64, n_embd=64, n_layer=2, n_head=4, n_inner=256,
+        bos_token_id=0, eos_token_id=0,
     )
     model = GPT2LMHeadModel(config)
     optimiser = torch.optim.AdamW(model.parameters(), lr=3e-3)

@@ -24,7 +24,7 @@ use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tantivy::schema::Field;
 use tantivy::{IndexWriter, TantivyDocument};
 
-use crate::normalize::{fold_normalized, normalize};
+use crate::normalize::{fold_normalized, is_continuation, normalize};
 use crate::schema::{self, Code, Fields};
 use crate::{Entry, Error, PairEntry, PairSide, Result};
 
@@ -409,6 +409,7 @@ fn document(f: &Fields, kind: UnitKind, token_id: u32, display: &str) -> Tantivy
     let mut doc = TantivyDocument::new();
     doc.add_text(f.term, &term);
     doc.add_text(f.folded, &folded);
+    doc.add_u64(f.continuation, u64::from(is_continuation(display)));
     doc.add_text(f.token, display);
     doc.add_u64(f.token_id, token_id.into());
     doc.add_u64(f.kind, kind.code());

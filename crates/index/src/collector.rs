@@ -311,17 +311,24 @@ pub(crate) struct Ranked {
     pub(crate) score: u64,
 }
 
-/// What a search collects: the number of matches and the best of them, in order.
+/// A unit, as (layer, [`UnitKind`] code, unit) column values.
+pub(crate) type Unit = (u64, u64, u64);
+
+/// What a search collects: the number of matches and the best of them, in order,
+/// and, if asked for, every unit with a match.
 pub(crate) struct Found {
     pub(crate) count: usize,
     pub(crate) best: Vec<(Ranked, DocAddress)>,
+    pub(crate) units: HashSet<Unit>,
 }
 
-/// Counts the matches that pass the filters and keeps the best `limit` of them.
+/// Counts the matches that pass the filters and keeps the best `limit` of them;
+/// with `units`, also gathers the units they belong to.
 pub(crate) struct HitCollector {
     pub(crate) segments: Arc<[Columns]>,
     pub(crate) filter: Filter,
     pub(crate) limit: usize,
+    pub(crate) units: bool,
 }
 
 impl Collector for HitCollector {
@@ -343,6 +350,7 @@ impl Collector for HitCollector {
                 // Room for the limit plus the one entry pushed before the worst is
                 // dropped; an outsized limit grows the heap only as entries arrive.
                 heap: BinaryHeap::with_capacity(self.limit.saturating_add(1).min(1 << 16)),
+                units: self.units.then(HashSet::new),
             },
         })
     }
@@ -353,10 +361,15 @@ impl Collector for HitCollector {
 
     fn merge_fruits(&self, segments: Vec<Found>) -> tantivy::Result<Found> {
         let count = segments.iter().map(|found| found.count).sum();
-        let mut best: Vec<_> = segments.into_iter().flat_map(|found| found.best).collect();
+        let mut best = Vec::new();
+        let mut units = HashSet::new();
+        for found in segments {
+            best.extend(found.best);
+            units.extend(found.units);
+        }
         best.sort_unstable();
         best.truncate(self.limit);
-        Ok(Found { count, best })
+        Ok(Found { count, best, units })
     }
 }
 
@@ -382,6 +395,8 @@ struct Best {
     count: usize,
     /// A max-heap: its top is the worst of the best, the first to be pushed out.
     heap: BinaryHeap<(Ranked, DocId)>,
+    /// Every unit with a match, if the search wants them.
+    units: Option<HashSet<Unit>>,
 }
 
 impl Best {
@@ -389,6 +404,12 @@ impl Best {
     /// the best; `ranked` is called only if its rank can make the cut.
     fn offer(&mut self, doc: DocId, rank: u64, ranked: impl FnOnce() -> Ranked) {
         self.count += 1;
+        if let Some(units) = &mut self.units {
+            // Gathering units is a pass of its own, with no hits kept.
+            let ranked = ranked();
+            units.insert((ranked.layer, ranked.kind, ranked.unit));
+            return;
+        }
         if self.limit == 0 {
             return;
         }
@@ -433,6 +454,7 @@ impl SegmentCollector for SegmentHits {
         let segment_ord = self.segment_ord;
         Found {
             count: self.best.count,
+            units: self.best.units.unwrap_or_default(),
             best: self
                 .best
                 .heap
@@ -451,7 +473,7 @@ fn collect_neuron(
     doc: DocId,
     rows: Range<RowId>,
 ) {
-    if best.limit == 0 && !filter.per_neuron_entry() {
+    if best.limit == 0 && best.units.is_none() && !filter.per_neuron_entry() {
         // Counting only, and every entry of the document passes.
         best.count += rows.len();
         return;

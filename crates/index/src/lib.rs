@@ -15,10 +15,13 @@
 //! - [`Index::open`] and [`Index::search`] answer a [`Search`] with [`Hit`]s,
 //!   ranked by where the token stands in its list, not by text relevance.
 //!   [`Search::parse_terms`] reads a query's words, including the pair search
-//!   `dieta -> zdrowie`.
+//!   `dieta -> zdrowie`, prefixes (`diet*`), fuzzy terms (`dieta~1`) and
+//!   continuation pieces (`#owa`). [`Index::count_by_layer`] says in which
+//!   layers the matching units sit.
 //! - [`normalize`] and [`fold`] decide what matches what, at index and query
 //!   time alike: case, word-initial markers (`Ġ`, `▁`, a space) and the
-//!   continuation `#` are ignored; diacritics only with [`Matching::Folded`].
+//!   continuation `#` are ignored; diacritics too with [`Matching::Folded`], the
+//!   default.
 //!
 //! ```no_run
 //! use glossa_index::{Index, Search};
@@ -41,5 +44,6 @@ mod collector;
 mod entry;
 mod error;
 mod normalize;
+mod query;
 mod schema;
 mod search;

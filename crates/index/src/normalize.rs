@@ -58,6 +58,12 @@ pub(crate) fn fold_normalized(term: &str) -> String {
     }
 }
 
+/// Whether the display form `token` is a continuation piece: `#` followed by
+/// something (the token that is just `#` is not).
+pub(crate) fn is_continuation(token: &str) -> bool {
+    token.len() > 1 && token.starts_with(CONTINUATION_MARKER)
+}
+
 /// Drops one leading character from `markers` when anything follows it.
 fn strip_leading<'t>(text: &'t str, markers: &[char]) -> &'t str {
     match text.strip_prefix(markers) {

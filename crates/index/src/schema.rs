@@ -8,8 +8,8 @@
 //! meant a minute of indexing and twice the size on disk.
 //!
 //! Per document: the two match terms are indexed (as single raw terms, without
-//! frequencies, positions or field norms, since ranking never uses BM25), and the
-//! display form, token id and unit kind are single-valued columns. Per entry:
+//! frequencies, positions or field norms, since ranking never uses BM25), as is
+//! the continuation flag, and the display form, token id and unit kind are single-valued columns. Per entry:
 //! layer, unit, polarity, rank and score are multi-valued columns, one value per
 //! entry of either kind, written in the same order in every column, so that value
 //! `i` of every entry column belongs to the same entry. Each kind adds columns of
@@ -26,7 +26,9 @@
 //! faster than the document store.
 
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
-use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED,
+};
 
 use crate::PairSide;
 
@@ -34,6 +36,9 @@ use crate::PairSide;
 pub(crate) const TERM: &str = "term";
 /// The normalised term folded to ASCII (see [`fold`](crate::fold)).
 pub(crate) const FOLDED: &str = "folded";
+/// 1 if the token is a continuation piece (its display form is `#` followed by
+/// something), 0 otherwise; indexed, so that `#owa` can ask for continuations.
+pub(crate) const CONTINUATION: &str = "continuation";
 /// The display form, as a dictionary-encoded string column: one per document.
 pub(crate) const TOKEN: &str = "token";
 /// One per document.
@@ -66,6 +71,7 @@ pub(crate) const PARTNER: &str = "partner";
 pub(crate) struct Fields {
     pub term: Field,
     pub folded: Field,
+    pub continuation: Field,
     pub token: Field,
     pub token_id: Field,
     pub kind: Field,
@@ -93,6 +99,7 @@ pub(crate) fn schema() -> (Schema, Fields) {
     let fields = Fields {
         term: builder.add_text_field(TERM, matched.clone()),
         folded: builder.add_text_field(FOLDED, matched),
+        continuation: builder.add_u64_field(CONTINUATION, INDEXED),
         token: builder.add_text_field(TOKEN, TextOptions::default().set_fast("raw")),
         token_id: builder.add_u64_field(TOKEN_ID, FAST),
         kind: builder.add_u64_field(KIND, FAST),

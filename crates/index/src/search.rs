@@ -1,14 +1,17 @@
 //! How is the index read? Open once, then look terms up and rank what they find.
 //!
-//! A search is a union of whole-term lookups on one indexed field (the normalised
-//! or the folded term); each matching document holds every entry of one token.
+//! A search is a union of lookups on one indexed field (the normalised or the
+//! folded term): whole terms, prefixes (a regular expression over the term
+//! dictionary) and fuzzy terms (a Levenshtein automaton over it), each narrowed
+//! to continuation pieces when the query word starts with `#`; the query module
+//! reads the words. Each matching document holds every entry of one token.
 //! What happens to those documents, filtering, counting and ranking, is the
 //! collector module's business.
 //!
 //! A pair search (`A -> B`) looks up `A` the same way, after collecting which
 //! tokens `B` matches; see the collector module.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,12 +19,13 @@ use std::sync::Arc;
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use serde::{Serialize, Serializer};
 use tantivy::directory::error::OpenDirectoryError;
-use tantivy::query::{BooleanQuery, Query, TermQuery};
+use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query, RegexQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, ReloadPolicy, Searcher, TantivyError, Term};
 
 use crate::collector::{Columns, Filter, Found, HeadTokens, Heads, HitCollector, Ranked};
 use crate::normalize::{fold, normalize};
+use crate::query::{escape_regex, Pattern, Shape};
 use crate::schema::{self, Code, Fields};
 use crate::{Error, PairSide, Result};
 
@@ -32,14 +36,16 @@ const ARROWS: [&str; 2] = ["->", "→"];
 pub const DEFAULT_LIMIT: usize = 20;
 
 /// What a query term must equal for an entry to match.
+///
+/// The default is [`Matching::Folded`]: `lodz` and `łódź` find the same entries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Matching {
     /// Equal after [`normalize`](crate::normalize): case and word markers are
     /// ignored, diacritics are not (`lodz` does not find `Łódź`).
-    #[default]
     Exact,
     /// Equal after [`fold`](crate::fold): diacritics are ignored as well
-    /// (`lodz` finds `Łódź`).
+    /// (`lodz` finds `Łódź`, `dieta` finds `dietą`).
+    #[default]
     Folded,
 }
 
@@ -50,10 +56,16 @@ pub enum Matching {
 pub struct Search {
     /// The tokens to look for; a neuron entry matches if its token matches any of
     /// them, a head pair if either of its tokens does.
+    ///
+    /// Each term is read in the query syntax: `diet*` (a prefix), `dieta~1` or
+    /// `dieta~2` (within that edit distance; `dieta~` is `dieta~1`), `#owa`
+    /// (continuation pieces only; `owa` matches word-initial and continuation
+    /// pieces alike), or a token matched whole. A malformed term (`*`, `~1`,
+    /// `dieta~3`, `dieta~3x`) makes the search fail with [`Error::BadQuery`].
     pub terms: Vec<String>,
     /// A (src, dst) pair of tokens to look for instead of `terms`: a head pair
     /// matches if its src matches the first and its dst the second. Neuron
-    /// entries never match a pair.
+    /// entries never match a pair. Both are read in the query syntax of `terms`.
     pub pair: Option<(String, String)>,
     /// Only this layer.
     pub layer: Option<u32>,
@@ -73,7 +85,7 @@ pub struct Search {
 
 impl Default for Search {
     /// No terms and no pair (which a search rejects), no filters,
-    /// [`DEFAULT_LIMIT`] hits, [`Matching::Exact`].
+    /// [`DEFAULT_LIMIT`] hits, [`Matching::Folded`].
     fn default() -> Search {
         Search {
             terms: Vec::new(),
@@ -84,7 +96,7 @@ impl Default for Search {
             polarity: None,
             kind: None,
             limit: DEFAULT_LIMIT,
-            matching: Matching::Exact,
+            matching: Matching::Folded,
         }
     }
 }
@@ -117,10 +129,34 @@ impl Search {
     /// token. A word that is only an arrow is always read as one, so the arrow
     /// tokens themselves can only be looked for with [`Search::new`].
     ///
+    /// Each token is then read in the query syntax described at
+    /// [`Search::terms`] (`diet*`, `dieta~1`, `#owa`), and checked here, so that
+    /// a malformed one is reported before any index is opened.
+    ///
     /// Fails with [`Error::NoTerms`] if the words hold nothing to look for, and
-    /// with [`Error::BadQuery`] for a malformed pair: `-> B`, `A ->`, `A B -> C`,
-    /// `A -> B -> C`.
+    /// with [`Error::BadQuery`] for a malformed pair (`-> B`, `A ->`, `A B -> C`,
+    /// `A -> B -> C`) or a malformed term (`*`, `~3x`, `dieta~9`).
     pub fn parse_terms<S: AsRef<str>>(words: &[S]) -> Result<Search> {
+        let search = Search::parse_words(words)?;
+        let words = || {
+            words
+                .iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let pair = search.pair.iter().flat_map(|(src, dst)| [src, dst]);
+        for term in search.terms.iter().chain(pair) {
+            Pattern::parse(term).map_err(|reason| Error::BadQuery {
+                query: words(),
+                reason: format!("{term:?}: {reason}"),
+            })?;
+        }
+        Ok(search)
+    }
+
+    /// [`Search::parse_terms`] up to reading each token's syntax.
+    fn parse_words<S: AsRef<str>>(words: &[S]) -> Result<Search> {
         let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
         let bad = |reason: &str| Error::BadQuery {
             query: words.join(" "),
@@ -340,7 +376,7 @@ impl Index {
     /// Fails with [`Error::NoTerms`] if the search names no term and no pair, and
     /// with [`Error::BadQuery`] if it names both.
     pub fn search(&self, search: &Search) -> Result<Vec<Hit>> {
-        let found = self.collect(search, search.limit)?;
+        let found = self.collect(search, search.limit, false)?;
         found
             .best
             .into_iter()
@@ -351,10 +387,37 @@ impl Index {
     /// How many entries match `search`, ignoring its limit; fails as
     /// [`search`](Index::search) does.
     pub fn count(&self, search: &Search) -> Result<usize> {
-        Ok(self.collect(search, 0)?.count)
+        Ok(self.collect(search, 0, false)?.count)
     }
 
-    fn collect(&self, search: &Search, limit: usize) -> Result<Found> {
+    /// Where in the model the matches of `search` live: for each layer and kind
+    /// of unit, the number of distinct units (neurons or heads) with at least one
+    /// matching entry that passes the filters. Sorted by layer, then kind
+    /// (neurons first); layers and kinds without a match are left out. Ignores
+    /// the limit; fails as [`search`](Index::search) does.
+    pub fn count_by_layer(&self, search: &Search) -> Result<Vec<(u32, UnitKind, u64)>> {
+        let found = self.collect(search, 0, true)?;
+        let mut counts: BTreeMap<(u64, u64), u64> = BTreeMap::new();
+        for &(layer, kind, _) in &found.units {
+            *counts.entry((layer, kind)).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((layer, kind), units)| {
+                let corrupt = |what: &str| Error::Corrupt {
+                    dir: self.dir.clone(),
+                    reason: format!("{what} of an entry is invalid"),
+                };
+                let layer = u32::try_from(layer).map_err(|_| corrupt("the layer"))?;
+                let kind = UnitKind::from_code(kind).ok_or_else(|| corrupt("the kind"))?;
+                Ok((layer, kind, units))
+            })
+            .collect()
+    }
+
+    /// Counts the matches of `search` and keeps the best `limit`; with `units`,
+    /// also gathers every matching unit.
+    fn collect(&self, search: &Search, limit: usize, units: bool) -> Result<Found> {
         let lookup = |terms: &[&String]| self.lookup(search.matching, terms);
         let heads_wanted =
             search.kind.is_none_or(|kind| kind == UnitKind::Head) && search.side.is_none();
@@ -399,27 +462,64 @@ impl Index {
                 polarity: search.polarity.map(Code::code),
             },
             limit,
+            units,
         };
         Ok(self.searcher.search(query.as_ref(), &collector)?)
     }
 
-    /// The union of whole-term lookups of `terms`, compared as `matching` says.
+    /// The union of the lookups of `terms`, each read in the query syntax and
+    /// compared as `matching` says. Prefixes and fuzzy terms walk the term
+    /// dictionary, not the documents.
     ///
-    /// Fails with [`Error::NoTerms`] if there are none.
+    /// Fails with [`Error::NoTerms`] if there are none, and with
+    /// [`Error::BadQuery`] if one is malformed.
     fn lookup(&self, matching: Matching, terms: &[&String]) -> Result<Box<dyn Query>> {
         let (field, key): (Field, fn(&str) -> String) = match matching {
             Matching::Exact => (self.fields.term, normalize),
             Matching::Folded => (self.fields.folded, fold),
         };
         // Distinct after normalisation: "dieta" and "DIETA" are one lookup.
-        let keys: BTreeSet<String> = terms.iter().map(|term| key(term)).collect();
-        let mut queries: Vec<Box<dyn Query>> = keys
-            .iter()
-            .map(|key| {
-                let term = Term::from_field_text(field, key);
-                Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>
-            })
-            .collect();
+        let mut keys = BTreeSet::new();
+        for term in terms {
+            let bad = |reason: String| Error::BadQuery {
+                query: term.to_string(),
+                reason,
+            };
+            let pattern = Pattern::parse(term).map_err(bad)?;
+            let text = key(pattern.text);
+            if text.is_empty() && pattern.shape != Shape::Whole {
+                return Err(bad("the term is empty once normalised".into()));
+            }
+            keys.insert((text, pattern.shape, pattern.continuation));
+        }
+        let mut queries = Vec::with_capacity(keys.len());
+        for (text, shape, continuation) in keys {
+            let query: Box<dyn Query> = match shape {
+                Shape::Whole => Box::new(TermQuery::new(
+                    Term::from_field_text(field, &text),
+                    IndexRecordOption::Basic,
+                )),
+                Shape::Prefix => Box::new(RegexQuery::from_pattern(
+                    &format!("{}.*", escape_regex(&text)),
+                    field,
+                )?),
+                Shape::Fuzzy(distance) => Box::new(FuzzyTermQuery::new(
+                    Term::from_field_text(field, &text),
+                    distance,
+                    true,
+                )),
+            };
+            let query = if continuation {
+                let flag = Term::from_field_u64(self.fields.continuation, 1);
+                Box::new(BooleanQuery::intersection(vec![
+                    query,
+                    Box::new(TermQuery::new(flag, IndexRecordOption::Basic)),
+                ]))
+            } else {
+                query
+            };
+            queries.push(query);
+        }
         match queries.len() {
             0 => Err(Error::NoTerms),
             1 => Ok(queries.remove(0)),

@@ -71,30 +71,51 @@ impl hf_hub::api::Progress for Adapter<'_> {
     }
 }
 
-/// One repository at one revision, resolved to a commit.
-pub(crate) struct HubRepo<'a> {
+/// What kind of hub repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoKind {
+    /// A model (`ORG/NAME`).
+    Model,
+    /// A dataset (`datasets/ORG/NAME` on the web).
+    Dataset,
+}
+
+impl RepoKind {
+    fn repo_type(self) -> RepoType {
+        match self {
+            RepoKind::Model => RepoType::Model,
+            RepoKind::Dataset => RepoType::Dataset,
+        }
+    }
+}
+
+/// One repository at one revision, resolved to a commit and its file list.
+pub struct HubRepo<'a> {
     options: &'a HubOptions,
+    kind: RepoKind,
     repo_id: String,
     revision: String,
     /// The commit the revision points at.
-    pub(crate) commit: String,
+    commit: String,
     /// Files the commit holds.
-    pub(crate) files: Vec<String>,
+    files: Vec<String>,
     api: Option<Api>,
 }
 
 impl<'a> HubRepo<'a> {
-    /// Resolves `revision` of `repo_id` (a model repository) to a commit and its file list.
-    pub(crate) fn resolve(
+    /// Resolves `revision` of `repo_id` to a commit and its file list.
+    pub fn resolve(
         options: &'a HubOptions,
+        kind: RepoKind,
         repo_id: &str,
         revision: &str,
     ) -> Result<HubRepo<'a>> {
-        let repo = Repo::with_revision(repo_id.to_string(), RepoType::Model, revision.to_string());
+        let repo = Repo::with_revision(repo_id.to_string(), kind.repo_type(), revision.to_string());
         if options.offline {
             let (commit, files) = cached_snapshot(options, &repo)?;
             return Ok(HubRepo {
                 options,
+                kind,
                 repo_id: repo_id.to_string(),
                 revision: revision.to_string(),
                 commit,
@@ -117,6 +138,7 @@ impl<'a> HubRepo<'a> {
             .map_err(|e| hub_error(repo_id, revision, e))?;
         Ok(HubRepo {
             options,
+            kind,
             repo_id: repo_id.to_string(),
             revision: revision.to_string(),
             commit: info.sha,
@@ -125,17 +147,27 @@ impl<'a> HubRepo<'a> {
         })
     }
 
+    /// The commit the revision resolved to.
+    pub fn commit(&self) -> &str {
+        &self.commit
+    }
+
+    /// Every file of the commit, `/`-separated paths.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
     /// Whether the resolved commit holds `file`.
-    pub(crate) fn has(&self, file: &str) -> bool {
+    pub fn has(&self, file: &str) -> bool {
         self.files.iter().any(|f| f == file)
     }
 
     /// The local path of `file`, downloading it into the cache when needed.
-    pub(crate) fn fetch(&self, file: &str, progress: &mut dyn DownloadProgress) -> Result<PathBuf> {
+    pub fn fetch(&self, file: &str, progress: &mut dyn DownloadProgress) -> Result<PathBuf> {
         let snapshot = self
             .options
             .cache_dir
-            .join(repo_folder(&self.repo_id))
+            .join(self.folder())
             .join("snapshots")
             .join(&self.commit)
             .join(file);
@@ -151,7 +183,11 @@ impl<'a> HubRepo<'a> {
             });
         };
         // Pin downloads to the resolved commit so every file comes from the same snapshot.
-        let repo = Repo::with_revision(self.repo_id.clone(), RepoType::Model, self.commit.clone());
+        let repo = Repo::with_revision(
+            self.repo_id.clone(),
+            self.kind.repo_type(),
+            self.commit.clone(),
+        );
         api.repo(repo)
             .download_with_progress(file, Adapter(progress))
             .map_err(|e| match hub_error(&self.repo_id, &self.revision, e) {
@@ -167,9 +203,11 @@ impl<'a> HubRepo<'a> {
     }
 }
 
-/// `models--org--name`, the cache folder of a model repository.
-fn repo_folder(repo_id: &str) -> String {
-    Repo::new(repo_id.to_string(), RepoType::Model).folder_name()
+impl HubRepo<'_> {
+    /// `models--org--name` or `datasets--org--name`: the repository's cache folder.
+    fn folder(&self) -> String {
+        Repo::new(self.repo_id.clone(), self.kind.repo_type()).folder_name()
+    }
 }
 
 /// Finds the cached snapshot of a revision without the network.
@@ -199,9 +237,11 @@ fn cached_snapshot(options: &HubOptions, repo: &Repo) -> Result<(String, Vec<Str
 }
 
 fn repo_id_of(repo: &Repo) -> String {
-    repo.folder_name()
-        .trim_start_matches("models--")
-        .replacen("--", "/", 1)
+    let folder = repo.folder_name();
+    let name = folder
+        .split_once("--")
+        .map_or(folder.as_str(), |(_, name)| name);
+    name.replacen("--", "/", 1)
 }
 
 /// Lists files under `dir` relative to `root`, following the cache's symlinks.

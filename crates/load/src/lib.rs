@@ -11,7 +11,7 @@
 pub use checkpoint::{Checkpoint, WeightsFormat};
 pub use config::ModelShape;
 pub use error::{LoadError, Result};
-pub use hub::{DownloadProgress, HubOptions};
+pub use hub::{DownloadProgress, HubOptions, HubRepo, RepoKind};
 pub use matrix::Matrix;
 pub use model::{Architecture, AttentionParts, LayerParts, Model};
 pub use source::{ModelFiles, ModelSource};

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::checkpoint::WeightsFormat;
 use crate::error::{LoadError, Result};
-use crate::hub::{DownloadProgress, HubOptions, HubRepo};
+use crate::hub::{DownloadProgress, HubOptions, HubRepo, RepoKind};
 
 const CONFIG: &str = "config.json";
 const TOKENIZER: &str = "tokenizer.json";
@@ -148,7 +148,7 @@ fn resolve_hub(
     revision: &str,
     progress: &mut dyn DownloadProgress,
 ) -> Result<ModelFiles> {
-    let repo = HubRepo::resolve(options, repo_id, revision)?;
+    let repo = HubRepo::resolve(options, RepoKind::Model, repo_id, revision)?;
     let config = repo.fetch(CONFIG, progress)?;
     let tokenizer = repo.fetch(TOKENIZER, progress)?;
     let (weights_format, weights) = if repo.has(SAFETENSORS) {
@@ -170,7 +170,7 @@ fn resolve_hub(
         )
     } else {
         return Err(LoadError::NoWeights {
-            path: PathBuf::from(format!("hub repository {repo_id} at {}", repo.commit)),
+            path: PathBuf::from(format!("hub repository {repo_id} at {}", repo.commit())),
         });
     };
     Ok(ModelFiles {
@@ -178,7 +178,7 @@ fn resolve_hub(
         tokenizer,
         weights_format,
         weights,
-        commit: Some(repo.commit.clone()),
+        commit: Some(repo.commit().to_string()),
     })
 }
 

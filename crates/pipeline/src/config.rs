@@ -44,10 +44,25 @@ pub struct ExtractConfig {
     /// `no-special`, `min-len=N`): tokens failing any never enter a list.
     #[serde(default)]
     pub filters: Vec<String>,
+    /// Keep only tokens that occur in this corpus: a text file or directory, a
+    /// JSONL/CSV/Parquet file, `hf://datasets/ORG/NAME[@REV][/PATTERN]`, or a
+    /// saved `token_list.parquet`.
+    #[serde(default)]
+    pub token_list: Option<String>,
+    /// The text field of JSONL, CSV and Parquet corpora.
+    #[serde(default = "default_text_column")]
+    pub text_column: String,
+    /// Keep only the N most frequent corpus tokens.
+    #[serde(default)]
+    pub max_tokens: Option<usize>,
     /// Compute every entry of every head matrix instead of pruning with
     /// bounds; slow, for checking the pruned path.
     #[serde(default)]
     pub brute_force_heads: bool,
+}
+
+fn default_text_column() -> String {
+    "text".to_string()
 }
 
 fn yes() -> bool {
@@ -81,6 +96,9 @@ impl ExtractConfig {
             exclude_same: false,
             exclude_fuzzy: false,
             filters: Vec::new(),
+            token_list: None,
+            text_column: default_text_column(),
+            max_tokens: None,
             brute_force_heads: false,
         }
     }

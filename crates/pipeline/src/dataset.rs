@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use glossa_index::{Hit, Index, Search};
 use glossa_tables::{
     read_head_rows, read_head_summary, read_neuron_rows, HeadRow, HeadSummaryRow, Manifest,
-    NeuronRow, MANIFEST_FILE,
+    NeuronRow, UnitKind, MANIFEST_FILE,
 };
 
 use crate::error::{PipelineError, Result};
@@ -122,6 +122,11 @@ impl Dataset {
     /// Searches the dataset's index.
     pub fn search(&self, search: &Search) -> Result<Vec<Hit>> {
         Ok(Index::open(self.dir.join(INDEX_DIR))?.search(search)?)
+    }
+
+    /// Per layer and kind, how many units hold a matching entry.
+    pub fn count_by_layer(&self, search: &Search) -> Result<Vec<(u32, UnitKind, u64)>> {
+        Ok(Index::open(self.dir.join(INDEX_DIR))?.count_by_layer(search)?)
     }
 
     /// Rebuilds the index from the tables the manifest lists.

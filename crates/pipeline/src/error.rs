@@ -42,6 +42,9 @@ pub enum PipelineError {
     #[error("head k = {k} is invalid: it must be at least 1 and at most {pairs} token pairs")]
     InvalidHeadK { k: usize, pairs: u128 },
 
+    #[error(transparent)]
+    Corpus(#[from] glossa_corpus::CorpusError),
+
     #[error("invalid --filter: {0}")]
     InvalidFilter(String),
 

@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use glossa_corpus::{count_tokens, CorpusSource, TokenCounts};
 use glossa_load::{HubOptions, Matrix, Model, ModelFiles, ModelSource};
 use glossa_project::{project, Extremes, MatrixView, Pruning, Tiling, TokenFilter};
 use glossa_tables::schema::{self, SCHEMA_VERSION};
 use glossa_tables::{
-    head_summary_batch, sha256_file, tokens_batch, write_table, FileRecord, HeadTableBuilder,
-    Manifest, NeuronTableBuilder, PairEntry, Polarity, RecordBatch, SchemaRef, Side, TableOptions,
-    TokenRow, MANIFEST_FILE,
+    head_summary_batch, is_token_list, read_token_list, sha256_file, token_list_batch,
+    tokens_batch, write_table, FileRecord, HeadTableBuilder, Manifest, NeuronTableBuilder,
+    PairEntry, Polarity, RecordBatch, SchemaRef, Side, TableOptions, TokenRow, MANIFEST_FILE,
 };
 use glossa_vocab::{allowed_tokens, CharClasses, CharFilter, Vocabulary};
 
@@ -42,6 +43,9 @@ pub(crate) fn head_table(layer: usize) -> String {
 
 /// The tokens table, relative to the dataset directory.
 pub(crate) const TOKENS_TABLE: &str = "tokens.parquet";
+
+/// The corpus token list, relative to the dataset directory.
+pub(crate) const TOKEN_LIST_TABLE: &str = "token_list.parquet";
 
 /// The per-head summary table, relative to the dataset directory.
 pub(crate) const HEAD_SUMMARY_TABLE: &str = "head_summary.parquet";
@@ -101,7 +105,30 @@ pub fn extract(
             embedding: model.shape.vocab,
         });
     }
-    let allowed = (!filters.is_empty()).then(|| allowed_tokens(&vocabulary, &filters));
+    let load_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let corpus = match &config.token_list {
+        Some(source) => Some(token_list(
+            source,
+            config,
+            hub,
+            &files.tokenizer,
+            tokens,
+            observer,
+        )?),
+        None => None,
+    };
+    let corpus_seconds = started.elapsed().as_secs_f64();
+    let allowed = match (&corpus, filters.is_empty()) {
+        (None, true) => None,
+        (None, false) => Some(allowed_tokens(&vocabulary, &filters)),
+        (Some(list), _) => {
+            let mut allowed = allowed_tokens(&vocabulary, &filters);
+            let seen = in_corpus(&vocabulary, list);
+            allowed.iter_mut().zip(seen).for_each(|(a, s)| *a &= s);
+            Some(allowed)
+        }
+    };
     let selectable = allowed
         .as_ref()
         .map_or(tokens, |a| a.iter().filter(|&&x| x).count());
@@ -128,14 +155,25 @@ pub fn extract(
         observer,
         tables: Vec::new(),
         row_counts: BTreeMap::new(),
-        timings: BTreeMap::from([("load".to_string(), started.elapsed().as_secs_f64())]),
+        timings: BTreeMap::from([("load".to_string(), load_seconds)]),
     };
+    if corpus.is_some() {
+        run.timings.insert("token_list".to_string(), corpus_seconds);
+    }
 
     // A rerun must never leave an old manifest describing new, partial tables.
     std::fs::create_dir_all(&run.dir).map_err(PipelineError::io(&run.dir))?;
     remove_if_present(&run.dir.join(MANIFEST_FILE))?;
 
     run.write_tokens()?;
+    if let Some(list) = &corpus {
+        run.write(
+            TOKEN_LIST_TABLE,
+            schema::token_list(),
+            token_list_batch(list),
+            "token_list",
+        )?;
+    }
     if config.neurons {
         run.neuron_stage()?;
     }
@@ -175,6 +213,9 @@ pub fn extract(
             "exclude_same": config.exclude_same,
             "exclude_fuzzy": config.exclude_fuzzy,
             "filters": filters.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+            "token_list": config.token_list,
+            "text_column": config.text_column,
+            "max_tokens": config.max_tokens,
             "head_pruning": if config.brute_force_heads { "none" } else { "bounds" },
             "threads": rayon::current_num_threads(),
             "weights_format": files.weights_format,
@@ -388,6 +429,47 @@ impl Run<'_> {
         self.time("write", started);
         Ok(())
     }
+}
+
+/// The tokens the corpus at `source` holds, most frequent first, at most
+/// `config.max_tokens` of them: read from a saved list, or counted.
+fn token_list(
+    source: &str,
+    config: &ExtractConfig,
+    hub: &HubOptions,
+    tokenizer: &Path,
+    tokens: usize,
+    observer: &dyn Observer,
+) -> Result<Vec<(u32, u64)>> {
+    let counts = if is_token_list(Path::new(source)) {
+        TokenCounts::from_pairs(tokens, read_token_list(Path::new(source))?)
+    } else {
+        let files = {
+            let mut downloads = observer.downloads();
+            CorpusSource::parse(source).files(hub, downloads.as_mut())?
+        };
+        observer.stage("corpus", 0);
+        let advance = |n: usize| observer.advance(n as u64);
+        let counts = count_tokens(&files, tokenizer, &config.text_column, &advance)?;
+        observer.finish_stage();
+        counts
+    };
+    Ok(counts.seen(config.max_tokens))
+}
+
+/// `seen[t]`: token t matches a corpus token once case and the word-initial
+/// marker are ignored (as the paper's `only_from_list`).
+fn in_corpus(vocabulary: &Vocabulary, list: &[(u32, u64)]) -> Vec<bool> {
+    let forms: std::collections::HashSet<String> = list
+        .iter()
+        .filter_map(|&(id, _)| vocabulary.get(id))
+        .map(|t| glossa_index::normalize(&t.text))
+        .collect();
+    vocabulary
+        .tokens()
+        .iter()
+        .map(|t| forms.contains(&glossa_index::normalize(&t.text)))
+        .collect()
 }
 
 /// Appends the top and bottom lists of one neuron side.

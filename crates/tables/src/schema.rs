@@ -54,6 +54,19 @@ pub fn tokens() -> SchemaRef {
         .clone()
 }
 
+/// `token_list.parquet`: the tokens a corpus holds, most frequent first.
+pub fn token_list() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                Field::new("token_id", DataType::UInt32, false),
+                Field::new("count", DataType::UInt64, false),
+            ]))
+        })
+        .clone()
+}
+
 /// `heads/layer-NN.parquet`: one row per token pair of a head's list.
 pub fn heads() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();

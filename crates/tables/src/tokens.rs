@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array};
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch, StringArray, UInt32Array, UInt64Array};
 
 use crate::columns::Columns;
 use crate::error::Result;
@@ -126,4 +126,41 @@ pub fn read_tokens(path: &Path) -> Result<Vec<TokenRow>> {
         }
     }
     Ok(rows)
+}
+
+/// The (token id, count) pairs of a token list as one batch of the `token_list` schema.
+pub fn token_list_batch(list: &[(u32, u64)]) -> RecordBatch {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt32Array::from_iter_values(list.iter().map(|p| p.0))),
+        Arc::new(UInt64Array::from_iter_values(list.iter().map(|p| p.1))),
+    ];
+    RecordBatch::try_new(schema::token_list(), columns)
+        .expect("columns are built to match the token_list schema")
+}
+
+/// Whether `path` is a saved token list (a Parquet file with `token_id` and `count`).
+pub fn is_token_list(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "parquet")
+        && read_batches(path).is_ok_and(|batches| {
+            batches.first().is_some_and(|b| {
+                b.column_by_name("token_id").is_some() && b.column_by_name("count").is_some()
+            })
+        })
+}
+
+/// Reads a saved token list.
+pub fn read_token_list(path: &Path) -> Result<Vec<(u32, u64)>> {
+    let mut list = Vec::new();
+    for batch in read_batches(path)? {
+        let columns = Columns::new(&batch, path);
+        let ids = columns.get::<UInt32Array>("token_id")?;
+        let counts = columns.get::<UInt64Array>("count")?;
+        list.extend(
+            ids.values()
+                .iter()
+                .copied()
+                .zip(counts.values().iter().copied()),
+        );
+    }
+    Ok(list)
 }

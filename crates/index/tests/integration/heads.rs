@@ -136,8 +136,16 @@ fn a_pair_search_takes_filters_and_folding() {
     ] {
         assert!(pairs_found(&fixture, search).is_empty());
     }
-    // Folding applies to both tokens.
-    assert!(pairs_found(&fixture, Search::pair("lodz", "ZDROWIE")).is_empty());
+    // Folding (the default) applies to both tokens.
+    let exact = Search {
+        matching: Matching::Exact,
+        ..Search::pair("lodz", "ZDROWIE")
+    };
+    assert!(pairs_found(&fixture, exact).is_empty());
+    assert_eq!(
+        pairs_found(&fixture, Search::pair("lodz", "ZDROWIE")),
+        found(&[("Łódź -> zdrowie", Some(PairSide::Both))])
+    );
     let folded = pairs_found(
         &fixture,
         Search {

@@ -5,3 +5,4 @@ mod lifecycle;
 mod matching;
 mod ranking;
 mod support;
+mod syntax;
