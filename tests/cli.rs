@@ -216,7 +216,14 @@ fn planted_heads_are_found_by_token_and_by_pair() {
     assert_eq!(first["matched"], "both");
 
     let pairs = json_hits(&stdout(&glossa(
-        &["search", "dieta -> zdrowie", "--circuit", "qk", "--exact", "--json"],
+        &[
+            "search",
+            "dieta -> zdrowie",
+            "--circuit",
+            "qk",
+            "--exact",
+            "--json",
+        ],
         tmp.path(),
     )));
     assert_eq!(

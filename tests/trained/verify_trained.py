@@ -65,8 +65,63 @@ def tensor(weights: dict, name: str) -> np.ndarray:
     raise KeyError(name)
 
 
+def byte_decoder() -> dict:
+    """GPT-2's byte-to-character table, inverted."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+    printable += list(range(ord("®"), ord("ÿ") + 1))
+    chars, n = printable[:], 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            chars.append(256 + n)
+            n += 1
+    return {chr(c): b for b, c in zip(printable, chars)}
+
+
+def vocabulary_texts(tokenizer) -> list:
+    """(text, fragment) per token id, decoded independently of Glossa."""
+    decoder = byte_decoder()
+    out = []
+    for token_id in range(len(tokenizer)):
+        piece = tokenizer.convert_ids_to_tokens(token_id)
+        if piece in tokenizer.all_special_tokens:
+            out.append((piece, False))
+            continue
+        raw = bytes(decoder[c] for c in piece)
+        try:
+            out.append((raw.decode("utf-8"), False))
+        except UnicodeDecodeError:
+            out.append((raw.decode("utf-8", "replace"), True))
+    return out
+
+
+def normalize(text: str) -> str:
+    if len(text) > 1 and text[0] in " Ġ▁":
+        text = text[1:]
+    if len(text) > 1 and text[0] == "#":
+        text = text[1:]
+    return text.lower()
+
+
+def allowed_alpha_in_corpus(tokenizer) -> np.ndarray:
+    """Letters only (`--filter alpha`), and seen in the corpus (`--token-list`)."""
+    texts = vocabulary_texts(tokenizer)
+    seen = set()
+    for path in sorted(CORPUS.glob("*.txt")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                seen.update(tokenizer(line, add_special_tokens=False)["input_ids"])
+    forms = {normalize(texts[t][0]) for t in seen}
+    allowed = []
+    for text, fragment in texts:
+        word = text[1:] if text.startswith(" ") else text
+        alpha = not fragment and word != "" and word.isalpha()
+        allowed.append(alpha and normalize(text) in forms)
+    return np.array(allowed)
+
+
 def check_list(got_ids, got_scores, true_scores, expected_ids, where):
-    scale = np.abs(true_scores).max()
+    scale = np.abs(true_scores[np.isfinite(true_scores)]).max()
     tolerance = 1e-5 * scale
     assert len(got_ids) == len(expected_ids), where
     for rank, (token, score, want) in enumerate(zip(got_ids, got_scores, expected_ids), 1):
@@ -74,61 +129,85 @@ def check_list(got_ids, got_scores, true_scores, expected_ids, where):
         assert abs(true_scores[token] - true_scores[want]) <= tolerance, f"{where} rank {rank}: token"
 
 
+def ranked(scores: np.ndarray, allowed: np.ndarray, polarity: str, k: int) -> np.ndarray:
+    """The k allowed indices with the highest (top) or lowest (bottom) score, ties by index."""
+    key = np.where(allowed, -scores if polarity == "top" else scores, np.inf)
+    return np.lexsort((np.arange(scores.size), key))[:k]
+
+
+def verify(model_dir: Path, data: Path, allowed) -> int:
+    weights = load_file(model_dir / "model.safetensors")
+    config = json.loads((model_dir / "config.json").read_text())
+    layers, heads, d = config["n_layer"], config["n_head"], config["n_embd"]
+    dh = d // heads
+    tokens = pl.read_parquet(data / "tokens.parquet").height
+    if allowed is None:
+        allowed = np.ones(tokens, dtype=bool)
+    pair_allowed = np.outer(allowed, allowed).ravel()
+    e = tensor(weights, "wte.weight")[:tokens]
+    checked = 0
+    for layer in range(layers):
+        rows = pl.read_parquet(data / f"neurons/layer-{layer:03d}.parquet")
+        keys = e @ tensor(weights, f"h.{layer}.mlp.c_fc.weight")  # tokens × d_ff
+        values = e @ tensor(weights, f"h.{layer}.mlp.c_proj.weight").T
+        for side, scores in (("key", keys), ("value", values)):
+            for (neuron, polarity), group in rows.filter(pl.col("side") == side).group_by(
+                ["neuron", "polarity"]
+            ):
+                column = scores[:, neuron]
+                group = group.sort("rank")
+                ids = group["token_id"].to_numpy()
+                assert allowed[ids].all(), "a filtered token entered a list"
+                check_list(ids, group["score"].to_numpy(), column,
+                           ranked(column, allowed, polarity, K),
+                           f"layer {layer} neuron {neuron} {side} {polarity}")
+                checked += 1
+        head_rows = pl.read_parquet(data / f"heads/layer-{layer:03d}.parquet")
+        c_attn = tensor(weights, f"h.{layer}.attn.c_attn.weight")
+        c_proj = tensor(weights, f"h.{layer}.attn.c_proj.weight")
+        for head in range(heads):
+            cols = slice(head * dh, (head + 1) * dh)
+            q, k_, v = c_attn[:, :d][:, cols], c_attn[:, d : 2 * d][:, cols], c_attn[:, 2 * d :][:, cols]
+            o = c_proj[cols, :]
+            matrices = {"vo": (e @ v) @ (e @ o.T).T, "qk": (e @ q) @ (e @ k_).T}
+            for circuit, m in matrices.items():
+                flat = m.ravel()
+                for polarity in ("top", "bottom"):
+                    group = head_rows.filter(
+                        (pl.col("head") == head) & (pl.col("circuit") == circuit)
+                        & (pl.col("polarity") == polarity)
+                    ).sort("rank")
+                    got = (group["src_token_id"].to_numpy().astype(np.int64) * tokens
+                           + group["dst_token_id"].to_numpy())
+                    check_list(got, group["score"].to_numpy(), flat,
+                               ranked(flat, pair_allowed, polarity, HEAD_K),
+                               f"layer {layer} head {head} {circuit} {polarity}")
+                    checked += 1
+    return checked
+
+
 def main() -> int:
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir, data = Path(tmp) / "trained", Path(tmp) / "ds"
+        model_dir = Path(tmp) / "trained"
         train(model_dir, steps)
-        subprocess.run(
-            [str(GLOSSA), "extract", "--quiet", "--model", str(model_dir), "--out", str(data),
-             "--k", str(K), "--head-k", str(HEAD_K)],
-            check=True,
-        )
-        weights = load_file(model_dir / "model.safetensors")
-        config = json.loads((model_dir / "config.json").read_text())
-        layers, heads, d = config["n_layer"], config["n_head"], config["n_embd"]
-        dh = d // heads
-        tokens = pl.read_parquet(data / "tokens.parquet").height
-        e = tensor(weights, "wte.weight")[:tokens]
-        checked = 0
-        for layer in range(layers):
-            rows = pl.read_parquet(data / f"neurons/layer-{layer:03d}.parquet")
-            keys = e @ tensor(weights, f"h.{layer}.mlp.c_fc.weight")  # tokens × d_ff
-            values = e @ tensor(weights, f"h.{layer}.mlp.c_proj.weight").T
-            for side, scores in (("key", keys), ("value", values)):
-                for (neuron, polarity), group in rows.filter(pl.col("side") == side).group_by(
-                    ["neuron", "polarity"]
-                ):
-                    column = scores[:, neuron]
-                    order = np.lexsort((np.arange(tokens), -column))
-                    expected = order[:K] if polarity == "top" else np.lexsort((np.arange(tokens), column))[:K]
-                    group = group.sort("rank")
-                    check_list(group["token_id"].to_numpy(), group["score"].to_numpy(), column,
-                               expected, f"layer {layer} neuron {neuron} {side} {polarity}")
-                    checked += 1
-            head_rows = pl.read_parquet(data / f"heads/layer-{layer:03d}.parquet")
-            c_attn = tensor(weights, f"h.{layer}.attn.c_attn.weight")
-            c_proj = tensor(weights, f"h.{layer}.attn.c_proj.weight")
-            for head in range(heads):
-                cols = slice(head * dh, (head + 1) * dh)
-                q, k_, v = c_attn[:, :d][:, cols], c_attn[:, d : 2 * d][:, cols], c_attn[:, 2 * d :][:, cols]
-                o = c_proj[cols, :]
-                matrices = {"vo": (e @ v) @ (e @ o.T).T, "qk": (e @ q) @ (e @ k_).T}
-                for circuit, m in matrices.items():
-                    flat = m.ravel()
-                    for polarity in ("top", "bottom"):
-                        group = head_rows.filter(
-                            (pl.col("head") == head) & (pl.col("circuit") == circuit)
-                            & (pl.col("polarity") == polarity)
-                        ).sort("rank")
-                        ids = np.arange(flat.size)
-                        order = np.lexsort((ids, -flat if polarity == "top" else flat))[:HEAD_K]
-                        got = (group["src_token_id"].to_numpy().astype(np.int64) * tokens
-                               + group["dst_token_id"].to_numpy())
-                        check_list(got, group["score"].to_numpy(), flat, order,
-                                   f"layer {layer} head {head} {circuit} {polarity}")
-                        checked += 1
-        print(f"{checked} lists equal the float64 reference")
+        tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(TOKENIZER))
+        runs = [
+            ("all tokens", [], None),
+            ("--filter alpha --token-list data/corpus/pl",
+             ["--filter", "alpha", "--token-list", str(CORPUS)], allowed_alpha_in_corpus(tokenizer)),
+        ]
+        for index, (name, flags, allowed) in enumerate(runs):
+            data = Path(tmp) / f"ds{index}"
+            subprocess.run(
+                [str(GLOSSA), "extract", "--quiet", "--model", str(model_dir), "--out", str(data),
+                 "--k", str(K), "--head-k", str(HEAD_K), *flags],
+                check=True,
+            )
+            if allowed is not None:
+                stored = pl.read_parquet(data / "tokens.parquet")["allowed"].to_numpy()
+                assert (stored == allowed).all(), "tokens.parquet disagrees with the reference filter"
+            print(f"{name}: {verify(model_dir, data, allowed)} lists equal the float64 reference")
     return 0
 
 
