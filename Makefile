@@ -38,9 +38,11 @@ $(VENV)/.installed: tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet -r tests/python/requirements.txt
 	touch $@
 
-lint:
+# Formatting, clippy, and the GitHub workflow against its JSON schema (offline).
+lint: python-deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 # Regenerates the committed default model from the corpus (byte-identical).
 shipped-model:

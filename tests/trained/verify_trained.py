@@ -30,7 +30,7 @@ CORPUS = ROOT / "data" / "corpus" / "pl"
 K, HEAD_K = 20, 20
 
 
-def train(out: Path, steps: int) -> None:
+def train(out: Path, pickle_out: Path, steps: int) -> None:
     torch.manual_seed(0)
     tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(TOKENIZER))
     text = "\n".join(p.read_text() for p in sorted(CORPUS.glob("*.txt")))
@@ -55,7 +55,13 @@ def train(out: Path, steps: int) -> None:
     print(f"trained {steps} steps: loss {first:.2f} -> {last:.2f}")
     assert last < first - 1.0, "training must actually reduce the loss"
     model.save_pretrained(out, safe_serialization=True)
-    (out / "tokenizer.json").write_bytes(TOKENIZER.read_bytes())
+    # The same weights as a PyTorch pickle, the only format of older checkpoints
+    # (transformers 5 writes safetensors only, so torch.save writes it).
+    pickle_out.mkdir()
+    torch.save(model.state_dict(), pickle_out / "pytorch_model.bin")
+    (pickle_out / "config.json").write_bytes((out / "config.json").read_bytes())
+    for directory in (out, pickle_out):
+        (directory / "tokenizer.json").write_bytes(TOKENIZER.read_bytes())
 
 
 def tensor(weights: dict, name: str) -> np.ndarray:
@@ -189,8 +195,8 @@ def verify(model_dir: Path, data: Path, allowed) -> int:
 def main() -> int:
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = Path(tmp) / "trained"
-        train(model_dir, steps)
+        model_dir, pickle_dir = Path(tmp) / "trained", Path(tmp) / "trained-pickle"
+        train(model_dir, pickle_dir, steps)
         tokenizer = PreTrainedTokenizerFast(tokenizer_file=str(TOKENIZER))
         runs = [
             ("all tokens", [], None),
@@ -208,6 +214,16 @@ def main() -> int:
                 stored = pl.read_parquet(data / "tokens.parquet")["allowed"].to_numpy()
                 assert (stored == allowed).all(), "tokens.parquet disagrees with the reference filter"
             print(f"{name}: {verify(model_dir, data, allowed)} lists equal the float64 reference")
+        # pytorch_model.bin gives the same tables as model.safetensors.
+        assert (pickle_dir / "pytorch_model.bin").is_file()
+        subprocess.run(
+            [str(GLOSSA), "extract", "--quiet", "--model", str(pickle_dir), "--out", str(Path(tmp) / "pickle"),
+             "--k", str(K), "--head-k", str(HEAD_K)],
+            check=True,
+        )
+        tables = lambda ds: {t["path"]: t["sha256"] for t in json.loads((ds / "manifest.json").read_text())["tables"]}
+        assert tables(Path(tmp) / "pickle") == tables(Path(tmp) / "ds0"), "pickle and safetensors differ"
+        print("pytorch_model.bin: tables identical to model.safetensors")
     return 0
 
 
