@@ -14,7 +14,7 @@ VENV ?= .venv
 GLOSSA := target/debug/glossa
 OUT_FLAG := $(if $(OUT),--out $(OUT),)
 
-.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data verify-trained
+.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data verify-trained bench bench-kernels fuzz
 
 build:
 	cargo build --locked
@@ -47,6 +47,28 @@ lint: python-deps
 # Regenerates the committed default model from the corpus (byte-identical).
 shipped-model:
 	cargo run --locked -p glossa-synth -- shipped data/models/tiny-polish-gpt2
+
+# Benchmarks (release build). `make bench` extracts a model shaped like
+# sdadas/polish-gpt2-medium (generated once under data/bench/, 1.4 GB) and
+# measures each stage against its reference in the same run: about 10 minutes.
+# QUICK=1 runs a scaled-down model in under a minute.
+bench:
+	cargo build --release --locked -p glossa -p glossa-bench
+	target/release/glossa-bench $(if $(QUICK),--quick,)
+
+# criterion-style micro-benchmarks of the kernels (divan).
+bench-kernels:
+	cargo bench --locked -p glossa-project --bench kernels
+
+# Bounded property tests standing in for fuzzing (cargo-fuzz needs nightly):
+# safetensors headers, pickles and config.json (glossa-load), the query syntax
+# (glossa-index). `make test` runs the same properties with few cases.
+FUZZ_CASES ?= 20000
+FUZZ_SECONDS ?= 600
+
+fuzz:
+	GLOSSA_FUZZ_CASES=$(FUZZ_CASES) timeout $(FUZZ_SECONDS) cargo test --locked -p glossa-load --test fuzz
+	GLOSSA_FUZZ_CASES=$(FUZZ_CASES) timeout $(FUZZ_SECONDS) cargo test --locked -p glossa-index --test integration fuzz
 
 clean-data:
 	rm -rf data/tiny-polish-gpt2

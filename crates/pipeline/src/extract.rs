@@ -499,7 +499,7 @@ fn push_neuron_lists(
 }
 
 /// A loaded matrix as the projection's borrowed view.
-pub(crate) fn view(matrix: &Matrix) -> MatrixView<'_> {
+pub fn view(matrix: &Matrix) -> MatrixView<'_> {
     MatrixView {
         data: matrix.data(),
         rows: matrix.rows(),

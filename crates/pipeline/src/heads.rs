@@ -55,19 +55,7 @@ pub(crate) fn layer_circuits(
     tasks
         .into_par_iter()
         .map(|(head, circuit)| {
-            let [query, key, value, output] =
-                model.layers[layer].attention.head(head, shape.d_head);
-            let embedding = view(&model.embedding).rows_range(0, tokens);
-            let (a, b) = match circuit {
-                Circuit::Vo => (
-                    factor(embedding, &value),
-                    factor(
-                        view(&model.unembedding).rows_range(0, tokens),
-                        &output.transposed(),
-                    ),
-                ),
-                Circuit::Qk => (factor(embedding, &query), factor(embedding, &key)),
-            };
+            let (a, b) = circuit_factors(model, layer, head, circuit, tokens);
             let a = MatrixView::row_major(&a, tokens, shape.d_head);
             let b = MatrixView::row_major(&b, tokens, shape.d_head);
             let exclude = |src: u32, dst: u32| filter.excludes(src, dst);
@@ -104,6 +92,29 @@ pub(crate) fn layer_circuits(
             })
         })
         .collect()
+}
+
+/// The factors A, B (row-major `tokens × d_head`) of one circuit, A·Bᵀ, for
+/// the first `tokens` rows of the embeddings (see the module docs).
+pub fn circuit_factors(
+    model: &Model,
+    layer: usize,
+    head: usize,
+    circuit: Circuit,
+    tokens: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let [query, key, value, output] = model.layers[layer].attention.head(head, model.shape.d_head);
+    let embedding = view(&model.embedding).rows_range(0, tokens);
+    match circuit {
+        Circuit::Vo => (
+            factor(embedding, &value),
+            factor(
+                view(&model.unembedding).rows_range(0, tokens),
+                &output.transposed(),
+            ),
+        ),
+        Circuit::Qk => (factor(embedding, &query), factor(embedding, &key)),
+    }
 }
 
 /// `embedding · w` as a row-major `embedding.rows × w.cols()` matrix.

@@ -11,9 +11,14 @@
 pub use config::{ExtractConfig, PipelineFile};
 pub use dataset::{find_dataset, Dataset};
 pub use error::{PipelineError, Result};
-pub use extract::{extract, Summary};
+pub use extract::{extract, view, Summary};
+pub use figures::{copying_figure, head_figure, neuron_figure, overview_figure, UnitFigure};
+pub use heads::circuit_factors;
 pub use index::rebuild_index;
+pub use lock::{lock_holder, LockHolder, LOCK_FILE};
 pub use observer::{Observer, Silent};
+pub use resume::RUN_DIR;
+pub use verify::{verify, Check, Verification};
 
 mod config;
 mod dataset;

@@ -7,6 +7,29 @@ use crate::view::MatrixView;
 ///
 /// gemm's AVX-512 kernels are chosen at run time where the CPU has them.
 pub(crate) fn multiply<T: Element>(x: MatrixView<'_, T>, y: MatrixView<'_, T>, out: &mut [T]) {
+    gemm_into(x, y, out, gemm::Parallelism::None);
+}
+
+/// [`multiply`] spread by the GEMM itself over the current rayon pool.
+pub(crate) fn multiply_threaded<T: Element>(
+    x: MatrixView<'_, T>,
+    y: MatrixView<'_, T>,
+    out: &mut [T],
+) {
+    gemm_into(
+        x,
+        y,
+        out,
+        gemm::Parallelism::Rayon(rayon::current_num_threads()),
+    );
+}
+
+fn gemm_into<T: Element>(
+    x: MatrixView<'_, T>,
+    y: MatrixView<'_, T>,
+    out: &mut [T],
+    parallelism: gemm::Parallelism,
+) {
     assert_eq!(x.cols, y.rows, "multiply: inner dimensions");
     assert_eq!(out.len(), x.rows * y.cols, "multiply: output size");
     assert!(
@@ -43,7 +66,7 @@ pub(crate) fn multiply<T: Element>(x: MatrixView<'_, T>, y: MatrixView<'_, T>, o
             false,
             false,
             false,
-            gemm::Parallelism::None,
+            parallelism,
         );
     }
 }

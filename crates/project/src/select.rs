@@ -20,6 +20,92 @@ pub struct Extremes {
     pub bottom: Vec<Scored>,
 }
 
+/// Offers a tile row to a top and a bottom reservoir in one pass.
+///
+/// Almost every score of a long row misses both thresholds once they have
+/// settled, so the row is read in blocks whose minimum and maximum are
+/// computed branch-free (the compiler turns these into SIMD min/max), and only
+/// a block that reaches a threshold is offered element by element. NaN loses
+/// every comparison, so it can neither open a block nor enter a reservoir.
+///
+/// The portable build targets baseline x86-64 (SSE2): where the CPU has
+/// AVX-512 the same code is compiled for it and picked at run time.
+#[inline]
+pub(crate) fn offer_extremes(
+    top: &mut Reservoir,
+    bottom: &mut Reservoir,
+    scores: &[f32],
+    first_token: usize,
+    allows: impl Fn(usize) -> bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU was just checked for AVX-512F.
+        return unsafe { offer_extremes_avx512(top, bottom, scores, first_token, allows) };
+    }
+    offer_extremes_portable(top, bottom, scores, first_token, allows)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn offer_extremes_avx512(
+    top: &mut Reservoir,
+    bottom: &mut Reservoir,
+    scores: &[f32],
+    first_token: usize,
+    allows: impl Fn(usize) -> bool,
+) {
+    offer_extremes_portable(top, bottom, scores, first_token, allows)
+}
+
+#[inline(always)]
+fn offer_extremes_portable(
+    top: &mut Reservoir,
+    bottom: &mut Reservoir,
+    scores: &[f32],
+    first_token: usize,
+    allows: impl Fn(usize) -> bool,
+) {
+    const LANES: usize = 16;
+    const BLOCK: usize = 4 * LANES;
+    let mut start = 0;
+    for block in scores.chunks(BLOCK) {
+        let (low, high) = if block.len() == BLOCK {
+            let mut low = [f32::INFINITY; LANES];
+            let mut high = [f32::NEG_INFINITY; LANES];
+            for part in block.chunks_exact(LANES) {
+                for lane in 0..LANES {
+                    let x = part[lane];
+                    low[lane] = if x < low[lane] { x } else { low[lane] };
+                    high[lane] = if x > high[lane] { x } else { high[lane] };
+                }
+            }
+            lane_extremes(&low, &high)
+        } else {
+            lane_extremes(block, block)
+        };
+        if high > top.threshold {
+            top.offer(block, first_token + start, &allows);
+        }
+        if low < bottom.threshold {
+            bottom.offer(block, first_token + start, &allows);
+        }
+        start += block.len();
+    }
+}
+
+/// The minimum of `low` and the maximum of `high`, ignoring NaN.
+#[inline(always)]
+fn lane_extremes(low: &[f32], high: &[f32]) -> (f32, f32) {
+    let min = low
+        .iter()
+        .fold(f32::INFINITY, |m, &x| if x < m { x } else { m });
+    let max = high
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &x| if x > m { x } else { m });
+    (min, max)
+}
+
 /// Keeps the k best candidates seen so far under a total order.
 ///
 /// Candidates arrive in increasing token order, so a strict comparison with
@@ -54,7 +140,7 @@ impl Reservoir {
     }
 
     /// Offers a tile of scores for tokens `first_token..`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn offer(
         &mut self,
         scores: &[f32],
