@@ -24,6 +24,10 @@ pub enum Command {
     Index(DataArgs),
     /// Summarise a dataset from its manifest.
     Info(DataArgs),
+    /// Check a dataset: manifest, every file's sha256 and row count, the index.
+    Verify(DataArgs),
+    /// Draw a unit's tokens (t-SNE of their embeddings) or an overview of the dataset, as HTML or SVG.
+    Plot(PlotArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,6 +87,9 @@ pub struct ExtractArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Start over instead of resuming an interrupted run in the output directory.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,6 +183,9 @@ pub enum ShowUnit {
         /// Only the first N ranks.
         #[arg(long)]
         limit: Option<usize>,
+        /// Output: an aligned table, CSV, or one JSON object per line.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
     },
     /// An attention head: its VO and QK token-pair lists.
     Head {
@@ -191,5 +201,115 @@ pub enum ShowUnit {
         /// Only the first N ranks [default: 20].
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Output: an aligned table, CSV, or one JSON object per line.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlotArgs {
+    #[command(subcommand)]
+    pub what: PlotWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlotWhat {
+    /// A neuron's top (or bottom) tokens, placed by t-SNE of their embedding rows.
+    Neuron {
+        /// Layer, from 0.
+        layer: u32,
+        /// Neuron index within the layer.
+        neuron: u32,
+        /// The key (input weights) or value (output weights) list.
+        #[arg(long, value_enum)]
+        side: SideArg,
+        #[command(flatten)]
+        common: UnitPlotArgs,
+    },
+    /// A head's top (or bottom) pairs: their src and dst tokens, placed by t-SNE.
+    Head {
+        /// Layer, from 0.
+        layer: u32,
+        /// Head index within the layer.
+        head: u32,
+        /// The VO or QK pair list.
+        #[arg(long, value_enum)]
+        circuit: CircuitArg,
+        #[command(flatten)]
+        common: UnitPlotArgs,
+    },
+    /// Layer × unit kind: how strongly the lists hold tokens matching a query.
+    Overview {
+        /// Tokens to look for, as in `glossa search` (`dieta`, `diet*`, `dieta~1`).
+        #[arg(required = true)]
+        terms: Vec<String>,
+        /// Match diacritics exactly.
+        #[arg(long)]
+        exact: bool,
+        /// peak: the strongest match over a typical list's rank-1 |score|;
+        /// lists: how many lists hold a match.
+        #[arg(long, value_enum, default_value_t = MeasureArg::Peak)]
+        measure: MeasureArg,
+        /// Look at the bottom lists instead of the top ones.
+        #[arg(long)]
+        bottom: bool,
+        /// Output file, .html or .svg [default: overview-TERMS.html].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Per layer, the distribution of the heads' copying scores.
+    Copying {
+        /// Output file, .html or .svg [default: copying.html].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MeasureArg {
+    Peak,
+    Lists,
+}
+
+/// What `plot neuron` and `plot head` share.
+#[derive(Debug, clap::Args)]
+pub struct UnitPlotArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Plot the bottom list (lowest scores) instead of the top one.
+    #[arg(long)]
+    pub bottom: bool,
+    /// Tokens (neurons) or pairs (heads) to plot, at most what the list holds [default: 100 or the whole list].
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Scale every embedding row to unit length before t-SNE.
+    #[arg(long)]
+    pub normalized: bool,
+    /// A 3-D projection (drag to rotate it in the HTML page).
+    #[arg(long = "3d")]
+    pub three_d: bool,
+    /// Draw each token beside its point (the HTML page has a checkbox either way).
+    #[arg(long)]
+    pub labels: bool,
+    /// Seed of the t-SNE layout: the same seed gives the same picture.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The model whose embedding places the tokens [default: the one the manifest names].
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Output file, .html (interactive) or .svg (static) [default: neuron-L-N-SIDE-POLARITY.html, head-L-H-CIRCUIT-POLARITY.html].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -6,15 +6,16 @@ use anyhow::{Context, Result};
 use glossa_index::{Matching, Search};
 use glossa_load::HubOptions;
 use glossa_pipeline::{
-    extract, find_dataset, Dataset, ExtractConfig, Observer, PipelineFile, Silent,
+    extract, find_dataset, verify, Dataset, ExtractConfig, Observer, PipelineFile,
 };
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
 use crate::args::{
-    Args, CircuitArg, Command, DataArgs, ExtractArgs, KindArg, PolarityArg, SearchArgs, ShowUnit,
-    SideArg,
+    Args, CircuitArg, Command, DataArgs, ExtractArgs, FormatArg, KindArg, PolarityArg, SearchArgs,
+    ShowUnit, SideArg,
 };
-use crate::progress::Bars;
+use crate::plots;
+use crate::progress::{Bars, Quiet};
 use crate::render;
 
 /// Where datasets live unless `--data` says otherwise.
@@ -31,13 +32,19 @@ pub fn run(args: Args) -> Result<()> {
                 data,
                 bottom,
                 limit,
+                format,
             } => {
                 let dataset = open_dataset(&data)?;
                 let rows = dataset.neuron(layer, neuron)?;
-                print!(
-                    "{}",
-                    render::neuron_table(layer, neuron, &rows, bottom, limit)
-                );
+                match format {
+                    FormatArg::Table => print!(
+                        "{}",
+                        render::neuron_table(layer, neuron, &rows, bottom, limit)
+                    ),
+                    FormatArg::Csv | FormatArg::Json => {
+                        print!("{}", render::neuron_records(&rows, bottom, limit, format)?)
+                    }
+                }
                 Ok(())
             }
             ShowUnit::Head {
@@ -46,9 +53,14 @@ pub fn run(args: Args) -> Result<()> {
                 data,
                 bottom,
                 limit,
+                format,
             } => {
                 let dataset = open_dataset(&data)?;
                 let rows = dataset.head(layer, head)?;
+                if format != FormatArg::Table {
+                    print!("{}", render::head_records(&rows, bottom, limit, format)?);
+                    return Ok(());
+                }
                 let summary = dataset.head_summary(layer, head)?;
                 print!(
                     "{}",
@@ -68,6 +80,8 @@ pub fn run(args: Args) -> Result<()> {
             print!("{}", render::info(dataset.dir(), dataset.manifest()));
             Ok(())
         }
+        Command::Verify(data) => run_verify(&data),
+        Command::Plot(plot) => plots::run(plot),
     }
 }
 
@@ -110,6 +124,7 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     if let Some(max) = args.max_tokens {
         config.max_tokens = Some(max);
     }
+    config.force = args.force;
     Ok(config)
 }
 
@@ -122,7 +137,7 @@ fn run_extract(args: ExtractArgs) -> Result<()> {
             .context("could not start the worker threads")?;
     }
     let bars = Bars::new();
-    let observer: &dyn Observer = if args.quiet { &Silent } else { &bars };
+    let observer: &dyn Observer = if args.quiet { &Quiet } else { &bars };
     let summary = extract(&config, &HubOptions::from_env(), observer)?;
     if !args.quiet {
         eprint!(
@@ -133,8 +148,54 @@ fn run_extract(args: ExtractArgs) -> Result<()> {
     Ok(())
 }
 
+/// `glossa verify`: the checklist on standard output; problems make it fail.
+fn run_verify(data: &DataArgs) -> Result<()> {
+    let dir: PathBuf = match &data.data {
+        Some(dir) => dir.clone(),
+        None => find_dataset(Path::new(DATA_ROOT))?,
+    };
+    let verification = verify(&dir);
+    print!("{verification}");
+    if verification.passed() {
+        Ok(())
+    } else {
+        Err(VerifyFailed {
+            dir,
+            problems: verification.problems(),
+        }
+        .into())
+    }
+}
+
+/// `glossa verify` found problems: exit code 3, not 1 (the check itself ran).
+#[derive(Debug)]
+pub struct VerifyFailed {
+    dir: PathBuf,
+    problems: usize,
+}
+
+impl std::fmt::Display for VerifyFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} failed verification ({} problem{}, listed above)",
+            self.dir.display(),
+            self.problems,
+            if self.problems == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl std::error::Error for VerifyFailed {}
+
 fn run_search(args: SearchArgs) -> Result<()> {
     let dataset = open_dataset(&args.data)?;
+    // The index is derived from the tables: a missing, unreadable or stale
+    // one is rebuilt rather than trusted or refused.
+    if let Some(problem) = dataset.index_problem() {
+        eprintln!("note: {problem}; rebuilding it from the tables");
+        dataset.rebuild_index(None)?;
+    }
     let search = Search {
         layer: args.layer,
         side: args.side.map(|s| match s {
@@ -186,7 +247,7 @@ fn run_search(args: SearchArgs) -> Result<()> {
     Ok(())
 }
 
-fn open_dataset(args: &DataArgs) -> Result<Dataset> {
+pub(crate) fn open_dataset(args: &DataArgs) -> Result<Dataset> {
     let dir: PathBuf = match &args.data {
         Some(dir) => dir.clone(),
         None => find_dataset(Path::new(DATA_ROOT))?,

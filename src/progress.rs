@@ -69,6 +69,28 @@ impl Observer for Bars {
     fn downloads(&self) -> Box<dyn DownloadProgress + '_> {
         Box::new(Download { bar: None })
     }
+
+    fn note(&self, message: &str) {
+        match self.current.lock().ok().as_deref().and_then(Option::as_ref) {
+            Some(bar) => bar.suspend(|| eprintln!("note: {message}")),
+            None => eprintln!("note: {message}"),
+        }
+    }
+}
+
+/// `--quiet`: no bars, but notes (resuming, a stale lock) still go to standard error.
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn stage(&self, _name: &str, _total: u64) {}
+    fn advance(&self, _units: u64) {}
+    fn finish_stage(&self) {}
+    fn downloads(&self) -> Box<dyn DownloadProgress + '_> {
+        Box::new(glossa_pipeline::Silent)
+    }
+    fn note(&self, message: &str) {
+        eprintln!("note: {message}");
+    }
 }
 
 /// A byte-count bar per downloaded file.

@@ -5,6 +5,11 @@ mod common;
 
 mod cli;
 mod corpus;
+#[cfg(unix)]
+mod errors;
 mod extract;
 mod heads;
 mod loading;
+mod plot;
+#[cfg(unix)]
+mod resume;

@@ -42,6 +42,10 @@ fn default_tied() -> bool {
     true
 }
 
+/// The largest dimension a config may give: far beyond any real model, and
+/// small enough that products of dimensions cannot overflow.
+const MAX_DIMENSION: usize = 1 << 24;
+
 /// Architectures with an adapter, as named in `model_type`.
 pub(crate) const SUPPORTED: &[&str] = &["gpt2"];
 
@@ -83,13 +87,20 @@ pub(crate) fn read(path: &Path) -> Result<(ModelShape, serde_json::Value)> {
 impl Gpt2Config {
     fn shape(&self) -> std::result::Result<ModelShape, String> {
         for (name, value) in [
-            ("n_layer", self.n_layer),
-            ("n_head", self.n_head),
-            ("n_embd", self.n_embd),
-            ("vocab_size", self.vocab_size),
+            ("n_layer", Some(self.n_layer)),
+            ("n_head", Some(self.n_head)),
+            ("n_embd", Some(self.n_embd)),
+            ("n_inner", self.n_inner),
+            ("vocab_size", Some(self.vocab_size)),
         ] {
-            if value == 0 {
-                return Err(format!("{name} is 0"));
+            match value {
+                Some(0) => return Err(format!("{name} is 0")),
+                Some(value) if value > MAX_DIMENSION => {
+                    return Err(format!(
+                        "{name} is {value}, implausibly large (at most {MAX_DIMENSION})"
+                    ))
+                }
+                _ => {}
             }
         }
         if !self.n_embd.is_multiple_of(self.n_head) {

@@ -59,6 +59,11 @@ pub struct ExtractConfig {
     /// bounds; slow, for checking the pruned path.
     #[serde(default)]
     pub brute_force_heads: bool,
+    /// Start over even if the output directory holds an interrupted run of
+    /// the same configuration (which is otherwise resumed). A flag of one
+    /// invocation, never read from a pipeline file.
+    #[serde(skip)]
+    pub force: bool,
 }
 
 fn default_text_column() -> String {
@@ -100,6 +105,7 @@ impl ExtractConfig {
             text_column: default_text_column(),
             max_tokens: None,
             brute_force_heads: false,
+            force: false,
         }
     }
 }

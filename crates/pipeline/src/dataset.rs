@@ -11,6 +11,9 @@ use glossa_tables::{
 use crate::error::{PipelineError, Result};
 use crate::extract::{head_table, neuron_table, HEAD_SUMMARY_TABLE};
 use crate::index::INDEX_DIR;
+use crate::lock::lock_holder;
+use crate::resume::RUN_DIR;
+use crate::verify::{expected_entries, index_problem};
 
 /// A dataset directory with a manifest: a finished extraction.
 pub struct Dataset {
@@ -23,16 +26,22 @@ pub struct Dataset {
 /// Commands that read a dataset use this when no `--data` is given.
 pub fn find_dataset(root: &Path) -> Result<PathBuf> {
     let mut found = Vec::new();
+    let mut unfinished = Vec::new();
     if let Ok(entries) = std::fs::read_dir(root) {
         for entry in entries.flatten() {
             let path = entry.path();
             if path.join(MANIFEST_FILE).is_file() {
                 found.push(path);
+            } else if path.join(RUN_DIR).is_dir() {
+                unfinished.push(path);
             }
         }
     }
     found.sort();
+    unfinished.sort();
     match found.len() {
+        // No finished dataset, but a run that has not finished: say so.
+        0 if !unfinished.is_empty() => Err(not_finished(&unfinished[0])),
         0 => Err(PipelineError::NoDataset {
             root: root.to_path_buf(),
         }),
@@ -44,13 +53,33 @@ pub fn find_dataset(root: &Path) -> Result<PathBuf> {
     }
 }
 
+/// Why `dir`, which has no manifest, is not a dataset: an extraction is
+/// still writing it, one was interrupted, or none ran there.
+fn not_finished(dir: &Path) -> PipelineError {
+    if let Some(holder) = lock_holder(dir) {
+        PipelineError::StillRunning {
+            dir: dir.to_path_buf(),
+            holder: holder.describe(),
+        }
+    } else if dir.join(RUN_DIR).is_dir() {
+        PipelineError::Interrupted {
+            dir: dir.to_path_buf(),
+        }
+    } else {
+        PipelineError::NotADataset {
+            dir: dir.to_path_buf(),
+        }
+    }
+}
+
 impl Dataset {
     /// Opens the dataset in `dir`.
+    ///
+    /// A directory without a manifest is refused, saying whether an
+    /// extraction is still writing it, was interrupted, or never ran there.
     pub fn open(dir: &Path) -> Result<Dataset> {
         if !dir.join(MANIFEST_FILE).is_file() {
-            return Err(PipelineError::NotADataset {
-                dir: dir.to_path_buf(),
-            });
+            return Err(not_finished(dir));
         }
         Ok(Dataset {
             dir: dir.to_path_buf(),
@@ -127,6 +156,13 @@ impl Dataset {
     /// Per layer and kind, how many units hold a matching entry.
     pub fn count_by_layer(&self, search: &Search) -> Result<Vec<(u32, UnitKind, u64)>> {
         Ok(Index::open(self.dir.join(INDEX_DIR))?.count_by_layer(search)?)
+    }
+
+    /// What is wrong with the search index, if anything: missing, unreadable,
+    /// or stale (not holding one entry per neuron and head row of the tables).
+    /// [`Dataset::rebuild_index`] mends all three.
+    pub fn index_problem(&self) -> Option<String> {
+        index_problem(&self.dir, expected_entries(&self.manifest))
     }
 
     /// Rebuilds the index from the tables the manifest lists.

@@ -65,6 +65,56 @@ pub enum PipelineError {
     #[error("{dir} is not a complete Glossa dataset (no manifest.json); rerun the extraction that produces it")]
     NotADataset { dir: PathBuf },
 
+    #[error("{dir} is in use by another `glossa extract` ({}); wait for it to finish, or stop it first", holder.as_deref().unwrap_or("its pid could not be read"))]
+    Locked {
+        dir: PathBuf,
+        holder: Option<String>,
+    },
+
+    #[error("{dir} holds an extraction that is still running ({holder}); wait for it to finish")]
+    StillRunning { dir: PathBuf, holder: String },
+
+    #[error("{dir} holds an interrupted extraction, not a finished dataset (no manifest.json); rerun the same `glossa extract` command to resume it, or add --force to start over")]
+    Interrupted { dir: PathBuf },
+
+    #[error(transparent)]
+    Plot(#[from] glossa_plot::PlotError),
+
+    #[error("--k must be at least 1")]
+    NoEntriesToPlot,
+
+    #[error("--k {asked} asks for more {what} than the dataset holds: its lists have {held}; plot at most {held}, or extract again with a larger --k (neurons) or --head-k (heads)")]
+    TooManyToPlot {
+        asked: usize,
+        held: usize,
+        what: &'static str,
+    },
+
+    #[error("the plot needs the embedding of the model the dataset was extracted from ({name}); name where it is now with --model DIR or --model ORG/NAME")]
+    ModelOfDataset {
+        name: String,
+        #[source]
+        source: glossa_load::LoadError,
+    },
+
+    #[error("{name} is not the model of the dataset in {dir}: its shape is {found}, the dataset's {expected}")]
+    NotTheDatasetsModel {
+        name: String,
+        dir: PathBuf,
+        found: String,
+        expected: String,
+    },
+
+    #[error("the model does not reproduce the dataset's scores ({table} in the table, {model} from {name}): it is not the model this dataset was extracted from; name the right one with --model")]
+    ScoresDiffer {
+        name: String,
+        table: f64,
+        model: f64,
+    },
+
+    #[error("{dir} has no head_summary.parquet: the extraction skipped the heads (--no-heads)")]
+    NoHeads { dir: PathBuf },
+
     #[error("layer {layer} does not exist; the model has layers 0..{layers}")]
     NoSuchLayer { layer: u32, layers: usize },
 

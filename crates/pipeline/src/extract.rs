@@ -9,9 +9,10 @@ use glossa_load::{HubOptions, Matrix, Model, ModelFiles, ModelSource};
 use glossa_project::{project, Extremes, MatrixView, Pruning, Tiling, TokenFilter};
 use glossa_tables::schema::{self, SCHEMA_VERSION};
 use glossa_tables::{
-    head_summary_batch, is_token_list, read_token_list, sha256_file, token_list_batch,
-    tokens_batch, write_table, FileRecord, HeadTableBuilder, Manifest, NeuronTableBuilder,
-    PairEntry, Polarity, RecordBatch, SchemaRef, Side, TableOptions, TokenRow, MANIFEST_FILE,
+    head_summary_batch, is_token_list, read_head_summary, read_token_list, sha256_file,
+    token_list_batch, tokens_batch, write_table, FileRecord, HeadSummaryRow, HeadTableBuilder,
+    Manifest, NeuronTableBuilder, PairEntry, Polarity, RecordBatch, SchemaRef, Side, TableOptions,
+    TokenRow,
 };
 use glossa_vocab::{allowed_tokens, CharClasses, CharFilter, Vocabulary};
 
@@ -19,8 +20,10 @@ use crate::config::ExtractConfig;
 use crate::error::{PipelineError, Result};
 use crate::heads::{layer_circuits, CircuitSettings};
 use crate::index::{rebuild_index, INDEX_DIR};
+use crate::lock::RunLock;
 use crate::observer::Observer;
 use crate::pairs_filter::PairFilter;
+use crate::resume::{Journal, RUN_DIR};
 
 /// What a finished extraction produced.
 #[derive(Debug, Clone)]
@@ -50,6 +53,12 @@ pub(crate) const TOKEN_LIST_TABLE: &str = "token_list.parquet";
 /// The per-head summary table, relative to the dataset directory.
 pub(crate) const HEAD_SUMMARY_TABLE: &str = "head_summary.parquet";
 
+/// One layer's part of the head summary, kept with the journal so that a
+/// resumed run can write the whole summary without recomputing done layers.
+fn head_summary_part(layer: usize) -> String {
+    format!("{RUN_DIR}/head-summary-{layer:03}.parquet")
+}
+
 /// Everything the stages share.
 struct Run<'a> {
     config: &'a ExtractConfig,
@@ -64,6 +73,10 @@ struct Run<'a> {
     tables: Vec<FileRecord>,
     row_counts: BTreeMap<String, u64>,
     timings: BTreeMap<String, f64>,
+    /// The journal of this run, updated after every file.
+    journal: Journal,
+    /// Files an interrupted run of the same configuration already wrote.
+    done: BTreeMap<String, FileRecord>,
 }
 
 /// Runs every stage for `config` and returns the finished dataset.
@@ -90,7 +103,37 @@ pub fn extract(
         .out
         .clone()
         .unwrap_or_else(|| Path::new("data").join(source.slug()));
+    let created = !dir.exists();
+    std::fs::create_dir_all(&dir).map_err(PipelineError::io(&dir))?;
+    let result = RunLock::acquire(&dir).and_then(|(lock, stale)| {
+        if let Some(stale) = stale {
+            observer.note(&format!(
+                "taking over the lock of {}: the run that held it ({}) is gone",
+                dir.display(),
+                stale.describe()
+            ));
+        }
+        let result = run_stages(config, hub, observer, &filters, &source, dir.clone());
+        drop(lock);
+        result
+    });
+    if result.is_err() && created {
+        // A run that failed before writing anything leaves no empty directory
+        // behind (one that wrote something leaves it to be resumed).
+        let _ = std::fs::remove_dir(&dir);
+    }
+    result
+}
 
+/// Every stage, in `dir`, which the caller has locked.
+fn run_stages(
+    config: &ExtractConfig,
+    hub: &HubOptions,
+    observer: &dyn Observer,
+    filters: &[CharFilter],
+    source: &ModelSource,
+    dir: PathBuf,
+) -> Result<Summary> {
     let started = Instant::now();
     let files = {
         let mut downloads = observer.downloads();
@@ -121,9 +164,9 @@ pub fn extract(
     let corpus_seconds = started.elapsed().as_secs_f64();
     let allowed = match (&corpus, filters.is_empty()) {
         (None, true) => None,
-        (None, false) => Some(allowed_tokens(&vocabulary, &filters)),
+        (None, false) => Some(allowed_tokens(&vocabulary, filters)),
         (Some(list), _) => {
-            let mut allowed = allowed_tokens(&vocabulary, &filters);
+            let mut allowed = allowed_tokens(&vocabulary, filters);
             let seen = in_corpus(&vocabulary, list);
             allowed.iter_mut().zip(seen).for_each(|(a, s)| *a &= s);
             Some(allowed)
@@ -145,6 +188,25 @@ pub fn extract(
             pairs,
         });
     }
+    let started = Instant::now();
+    let inputs = hash_inputs(&files)?;
+    let hash_seconds = started.elapsed().as_secs_f64();
+
+    // Everything the tables depend on: a rerun with an equal description may
+    // keep what an interrupted run wrote.
+    let description = run_description(config, &files, &inputs, allowed.as_deref(), &corpus);
+    let (journal, resumed) = Journal::start(&dir, description, config.force, observer)?;
+    if !resumed.done.is_empty() {
+        observer.note(&resume_note(
+            &dir,
+            &resumed.done,
+            config,
+            model.shape.layers,
+        ));
+    }
+    let mut timings = resumed.timings;
+    timings.insert("load".to_string(), load_seconds);
+    timings.insert("hash_inputs".to_string(), hash_seconds);
     let mut run = Run {
         config,
         dir,
@@ -155,18 +217,19 @@ pub fn extract(
         observer,
         tables: Vec::new(),
         row_counts: BTreeMap::new(),
-        timings: BTreeMap::from([("load".to_string(), load_seconds)]),
+        timings,
+        journal,
+        done: resumed.done,
     };
     if corpus.is_some() {
         run.timings.insert("token_list".to_string(), corpus_seconds);
     }
 
-    // A rerun must never leave an old manifest describing new, partial tables.
-    std::fs::create_dir_all(&run.dir).map_err(PipelineError::io(&run.dir))?;
-    remove_if_present(&run.dir.join(MANIFEST_FILE))?;
-
     run.write_tokens()?;
-    if let Some(list) = &corpus {
+    if let Some(list) = corpus
+        .as_ref()
+        .filter(|_| !run.reuse(TOKEN_LIST_TABLE, "token_list"))
+    {
         run.write(
             TOKEN_LIST_TABLE,
             schema::token_list(),
@@ -187,15 +250,15 @@ pub fn extract(
     observer.finish_stage();
     run.time("index", started);
 
-    let started = Instant::now();
-    let inputs = hash_inputs(&files)?;
-    run.time("hash_inputs", started);
-
     let shape = run.model.shape;
     let manifest = Manifest {
         glossa_version: env!("CARGO_PKG_VERSION").to_string(),
         schema_version: SCHEMA_VERSION,
         model: config.model.clone(),
+        model_dir: match &source {
+            ModelSource::Local { dir } => dir.canonicalize().ok(),
+            ModelSource::Hub { .. } => None,
+        },
         revision: matches!(source, ModelSource::Hub { .. }).then(|| config.revision.clone()),
         commit: files.commit.clone(),
         architecture: serde_json::to_value(run.model.architecture)
@@ -227,11 +290,12 @@ pub fn extract(
             "padding_rows_excluded": shape.vocab - tokens,
             "selectable_tokens": selectable,
         }),
-        tables: run.tables,
-        row_counts: run.row_counts,
-        timings: run.timings,
+        tables: run.tables.clone(),
+        row_counts: run.row_counts.clone(),
+        timings: run.timings.clone(),
     };
     manifest.write(&run.dir)?;
+    run.journal.finish()?;
     Ok(Summary {
         dir: run.dir,
         manifest,
@@ -243,6 +307,7 @@ impl Run<'_> {
         *self.timings.entry(stage.to_string()).or_default() += started.elapsed().as_secs_f64();
     }
 
+    /// Writes a table of the dataset and records it in the journal.
     fn write(
         &mut self,
         relative: &str,
@@ -250,6 +315,19 @@ impl Run<'_> {
         batch: RecordBatch,
         kind: &str,
     ) -> Result<()> {
+        let record = self.write_file(relative, schema, batch)?;
+        self.list(record, kind);
+        Ok(())
+    }
+
+    /// Writes a file and records it in the journal, without listing it in
+    /// the manifest.
+    fn write_file(
+        &mut self,
+        relative: &str,
+        schema: SchemaRef,
+        batch: RecordBatch,
+    ) -> Result<FileRecord> {
         let record = write_table(
             &self.dir,
             relative,
@@ -257,9 +335,27 @@ impl Run<'_> {
             [batch],
             TableOptions::default(),
         )?;
+        self.journal.record(&record, &self.timings)?;
+        Ok(record)
+    }
+
+    /// Lists a table in the manifest.
+    fn list(&mut self, record: FileRecord, kind: &str) {
         *self.row_counts.entry(kind.to_string()).or_default() += record.rows;
         self.tables.push(record);
-        Ok(())
+    }
+
+    /// Lists `relative` as written if an interrupted run of the same
+    /// configuration wrote it; `false` if it must be computed.
+    fn reuse(&mut self, relative: &str, kind: &str) -> bool {
+        match self.done.get(relative) {
+            Some(record) => {
+                let record = record.clone();
+                self.list(record, kind);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether token `id` passes the run's filters.
@@ -275,6 +371,9 @@ impl Run<'_> {
     }
 
     fn write_tokens(&mut self) -> Result<()> {
+        if self.reuse(TOKENS_TABLE, "tokens") {
+            return Ok(());
+        }
         let started = Instant::now();
         let rows: Vec<TokenRow> = self
             .vocabulary
@@ -318,6 +417,10 @@ impl Run<'_> {
         observer.stage("neurons", (shape.layers * shape.d_ff * 2) as u64);
         let advance = |n: usize| observer.advance(n as u64);
         for l in 0..shape.layers {
+            if self.reuse(&neuron_table(l), "neurons") {
+                advance(2 * shape.d_ff);
+                continue;
+            }
             let started = Instant::now();
             let embedding = view(&self.model.unembedding);
             let layer = &self.model.layers[l];
@@ -379,6 +482,14 @@ impl Run<'_> {
         };
         let mut summaries = Vec::new();
         for l in 0..shape.layers {
+            if self.done.contains_key(&head_table(l)) {
+                if let Some(part) = self.done.get(&head_summary_part(l)) {
+                    summaries.extend(read_head_summary(&self.dir.join(&part.path))?);
+                    self.reuse(&head_table(l), "heads");
+                    advance(2 * shape.heads);
+                    continue;
+                }
+            }
             let started = Instant::now();
             let settings = CircuitSettings {
                 tokens: self.tokens,
@@ -415,7 +526,14 @@ impl Run<'_> {
             }
             let batch = builder.finish();
             self.write(&head_table(l), schema::heads(), batch, "heads")?;
-            summaries.extend(results.into_iter().map(|r| r.summary));
+            let layer_summaries: Vec<HeadSummaryRow> =
+                results.into_iter().map(|r| r.summary).collect();
+            self.write_file(
+                &head_summary_part(l),
+                schema::head_summary(),
+                head_summary_batch(&layer_summaries),
+            )?;
+            summaries.extend(layer_summaries);
             self.time("write", started);
         }
         observer.finish_stage();
@@ -524,13 +642,85 @@ fn hash_inputs(files: &ModelFiles) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-fn remove_if_present(path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(PipelineError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        }),
+/// What the tables of a run depend on, as JSON: two runs with equal
+/// descriptions write byte-identical tables. The output directory and the
+/// thread count are not part of it (the tables do not depend on them).
+fn run_description(
+    config: &ExtractConfig,
+    files: &ModelFiles,
+    inputs: &BTreeMap<String, String>,
+    allowed: Option<&[bool]>,
+    corpus: &Option<Vec<(u32, u64)>>,
+) -> serde_json::Value {
+    let mut options = serde_json::to_value(config).unwrap_or_default();
+    if let Some(options) = options.as_object_mut() {
+        options.remove("out");
+        options.remove("threads");
     }
+    let allowed = allowed.map(|a| sha256_hex(a.iter().map(|&x| x as u8)));
+    let corpus = corpus.as_ref().map(|list| {
+        sha256_hex(
+            list.iter()
+                .flat_map(|&(id, count)| id.to_le_bytes().into_iter().chain(count.to_le_bytes())),
+        )
+    });
+    serde_json::json!({
+        "glossa_version": env!("CARGO_PKG_VERSION"),
+        "schema_version": SCHEMA_VERSION,
+        "commit": files.commit,
+        "inputs": inputs,
+        "options": options,
+        "allowed_tokens_sha256": allowed,
+        "token_list_sha256": corpus,
+    })
+}
+
+fn sha256_hex(bytes: impl Iterator<Item = u8>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let mut buffer = Vec::with_capacity(1 << 16);
+    for byte in bytes {
+        buffer.push(byte);
+        if buffer.len() == buffer.capacity() {
+            hasher.update(&buffer);
+            buffer.clear();
+        }
+    }
+    hasher.update(&buffer);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `resuming the interrupted run in DIR: 2 of 4 neuron layers, 0 of 4 head layers already done`.
+fn resume_note(
+    dir: &Path,
+    done: &BTreeMap<String, FileRecord>,
+    config: &ExtractConfig,
+    layers: usize,
+) -> String {
+    let count = |table: fn(usize) -> String| {
+        (0..layers)
+            .filter(|&l| done.contains_key(&table(l)))
+            .count()
+    };
+    let mut parts = Vec::new();
+    if config.neurons {
+        parts.push(format!("{} of {layers} neuron layers", count(neuron_table)));
+    }
+    if config.heads {
+        let heads = (0..layers)
+            .filter(|&l| {
+                done.contains_key(&head_table(l)) && done.contains_key(&head_summary_part(l))
+            })
+            .count();
+        parts.push(format!("{heads} of {layers} head layers"));
+    }
+    format!(
+        "resuming the interrupted run in {}: {} already done",
+        dir.display(),
+        parts.join(", ")
+    )
 }

@@ -6,7 +6,13 @@
 //! QK pair lists, write the tables, build the index, and write the manifest
 //! last. Progress goes to an [`Observer`], so the library
 //! never draws to the terminal. [`Dataset`] opens a finished dataset for
-//! `show`, `search` and `info`.
+//! `show`, `search` and `info`; the `*_figure` functions turn its lists into
+//! the figures of `glossa plot`.
+//!
+//! A run locks its output directory ([`LOCK_FILE`]) and keeps a journal of
+//! the tables it has written under [`RUN_DIR`], so that the same command
+//! after an interruption resumes where the run stopped, with byte-identical
+//! tables. [`verify`] checks a finished dataset against its manifest.
 
 pub use config::{ExtractConfig, PipelineFile};
 pub use dataset::{find_dataset, Dataset};
@@ -24,7 +30,11 @@ mod config;
 mod dataset;
 mod error;
 mod extract;
+mod figures;
 mod heads;
 mod index;
+mod lock;
 mod observer;
 mod pairs_filter;
+mod resume;
+mod verify;

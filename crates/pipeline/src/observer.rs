@@ -13,6 +13,9 @@ pub trait Observer: Sync {
     fn finish_stage(&self);
     /// Where download progress goes.
     fn downloads(&self) -> Box<dyn DownloadProgress + '_>;
+    /// Something the user should know about the run (resuming it, taking
+    /// over a stale lock); shown even when progress is not.
+    fn note(&self, _message: &str) {}
 }
 
 /// An observer that shows nothing (`--quiet`, tests).

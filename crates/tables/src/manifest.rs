@@ -1,7 +1,7 @@
 //! `manifest.json`: what produced a dataset, and what it holds.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,10 @@ pub struct Manifest {
     pub schema_version: u32,
     /// The model as the user named it (hub id or directory).
     pub model: String,
+    /// Where a local model was, as an absolute path, so that commands run
+    /// from elsewhere (`glossa plot`) find it again. `None` for hub models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_dir: Option<PathBuf>,
     /// Requested revision (hub models).
     pub revision: Option<String>,
     /// Commit the revision resolved to (hub models).

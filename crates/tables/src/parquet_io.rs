@@ -62,7 +62,10 @@ pub fn write_table(
             return Err(error);
         }
     };
-    std::fs::rename(&temporary, &path).map_err(TableError::io(&path))?;
+    if let Err(error) = std::fs::rename(&temporary, &path) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(TableError::io(&path)(error));
+    }
     let (sha256, bytes) = sha256_file(&path)?;
     Ok(FileRecord {
         path: relative.to_string(),
@@ -121,6 +124,16 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
     Ok((digest.iter().map(|b| format!("{b:02x}")).collect(), bytes))
 }
 
+/// The number of rows a Parquet file's footer declares; fails if the file is
+/// not Parquet (or its footer is damaged).
+pub fn parquet_rows(path: &Path) -> Result<u64> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let file = File::open(path).map_err(TableError::io(path))?;
+    let reader = SerializedFileReader::new(file).map_err(TableError::parquet(path))?;
+    let rows = reader.metadata().file_metadata().num_rows();
+    Ok(rows.max(0) as u64)
+}
+
 /// Reads every batch of a Parquet file.
 pub(crate) fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).map_err(TableError::io(path))?;
@@ -132,4 +145,105 @@ pub(crate) fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
     reader
         .map(|batch| batch.map_err(TableError::from))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{schema, token_list_batch};
+
+    fn batch() -> RecordBatch {
+        token_list_batch(
+            &(0..5000u32)
+                .map(|i| (i, u64::from(i) * 7))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Whether `error` has an I/O error of `kind` among its causes.
+    fn caused_by(error: &TableError, kind: std::io::ErrorKind) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(e) = cause {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == kind)
+            {
+                return true;
+            }
+            cause = e.source();
+        }
+        false
+    }
+
+    #[test]
+    fn writes_are_deterministic_and_atomic() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = write_table(
+            tmp.path(),
+            "a/t.parquet",
+            schema::token_list(),
+            [batch()],
+            TableOptions::default(),
+        )
+        .unwrap();
+        let b = write_table(
+            tmp.path(),
+            "b/t.parquet",
+            schema::token_list(),
+            [batch()],
+            TableOptions::default(),
+        )
+        .unwrap();
+        assert_eq!((a.sha256, a.rows), (b.sha256, b.rows));
+        assert_eq!(parquet_rows(&tmp.path().join("a/t.parquet")).unwrap(), 5000);
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("a"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(leftovers, ["t.parquet"]);
+    }
+
+    /// A full disk, as Linux offers one: every write to /dev/full fails with ENOSPC.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_is_an_error_that_says_so_and_leaves_no_file() {
+        let full = Path::new("/dev/full");
+        if std::fs::OpenOptions::new().write(true).open(full).is_err() {
+            eprintln!("/dev/full is not writable here; skipping");
+            return;
+        }
+        let error = write_file(
+            full,
+            schema::token_list(),
+            [batch()],
+            TableOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            caused_by(&error, std::io::ErrorKind::StorageFull),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("/dev/full"), "{error}");
+
+        // Through write_table: its temporary file is made a link to /dev/full.
+        let tmp = tempfile::tempdir().unwrap();
+        let temporary = tmp
+            .path()
+            .join(format!(".t.parquet.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(full, &temporary).unwrap();
+        let error = write_table(
+            tmp.path(),
+            "t.parquet",
+            schema::token_list(),
+            [batch()],
+            TableOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            caused_by(&error, std::io::ErrorKind::StorageFull),
+            "{error:?}"
+        );
+        assert!(!tmp.path().join("t.parquet").exists());
+        assert!(!temporary.exists(), "the temporary file is removed");
+    }
 }
