@@ -8,6 +8,8 @@ use glossa_tables::{
     Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side, UnitKind,
 };
 
+use crate::args::FormatArg;
+
 /// Width in characters, counting each `char` once (enough for Polish).
 fn pad(text: &str, width: usize) -> String {
     let len = text.chars().count();
@@ -69,6 +71,126 @@ pub fn neuron_table(
         out.push('\n');
     }
     out
+}
+
+/// The rows `show` prints: top lists (and bottom ones with `bottom`), the
+/// first `limit` ranks of each.
+fn shown(polarity: Polarity, rank: u32, bottom: bool, limit: Option<usize>) -> bool {
+    (bottom || polarity == Polarity::Top) && limit.is_none_or(|l| rank as usize <= l)
+}
+
+/// One field of a record: text, or a number already written out.
+enum Field<'a> {
+    Text(&'a str),
+    Number(String),
+}
+
+/// A number in its shortest form that reads back exactly (f32 scores stay short).
+fn num(value: impl std::fmt::Display) -> Field<'static> {
+    Field::Number(value.to_string())
+}
+
+/// Records with the lists' columns, as CSV (with a header) or one JSON object
+/// per line, keys in column order.
+fn records<'a>(
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<Field<'a>>>,
+    format: FormatArg,
+) -> anyhow::Result<String> {
+    if format == FormatArg::Json {
+        let mut out = String::new();
+        for fields in rows {
+            let members: Vec<String> = header
+                .iter()
+                .zip(&fields)
+                .map(|(key, field)| {
+                    let value = match field {
+                        Field::Text(text) => serde_json::Value::from(*text).to_string(),
+                        Field::Number(number) => number.clone(),
+                    };
+                    format!("{}:{value}", serde_json::Value::from(*key))
+                })
+                .collect();
+            let _ = writeln!(out, "{{{}}}", members.join(","));
+        }
+        return Ok(out);
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header)?;
+    for fields in rows {
+        writer.write_record(fields.iter().map(|field| match field {
+            Field::Text(text) => *text,
+            Field::Number(number) => number.as_str(),
+        }))?;
+    }
+    Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// A neuron's lists as CSV or JSON lines, in table order.
+pub fn neuron_records(
+    rows: &[NeuronRow],
+    bottom: bool,
+    limit: Option<usize>,
+    format: FormatArg,
+) -> anyhow::Result<String> {
+    let header = [
+        "layer", "neuron", "side", "polarity", "rank", "token_id", "token", "score",
+    ];
+    let rows = rows
+        .iter()
+        .filter(|r| shown(r.polarity, r.rank, bottom, limit))
+        .map(|r| {
+            vec![
+                num(r.layer),
+                num(r.neuron),
+                Field::Text(r.side.as_str()),
+                Field::Text(r.polarity.as_str()),
+                num(r.rank),
+                num(r.token_id),
+                Field::Text(&r.token),
+                num(r.score),
+            ]
+        });
+    records(&header, rows, format)
+}
+
+/// A head's pair lists as CSV or JSON lines, in table order.
+pub fn head_records(
+    rows: &[HeadRow],
+    bottom: bool,
+    limit: usize,
+    format: FormatArg,
+) -> anyhow::Result<String> {
+    let header = [
+        "layer",
+        "head",
+        "circuit",
+        "polarity",
+        "rank",
+        "src_token_id",
+        "src_token",
+        "dst_token_id",
+        "dst_token",
+        "score",
+    ];
+    let rows = rows
+        .iter()
+        .filter(|r| shown(r.polarity, r.rank, bottom, Some(limit)))
+        .map(|r| {
+            vec![
+                num(r.layer),
+                num(r.head),
+                Field::Text(r.circuit.as_str()),
+                Field::Text(r.polarity.as_str()),
+                num(r.rank),
+                num(r.src_token_id),
+                Field::Text(&r.src_token),
+                num(r.dst_token_id),
+                Field::Text(&r.dst_token),
+                num(r.score),
+            ]
+        });
+    records(&header, rows, format)
 }
 
 /// A head's VO and QK pair lists, with its summary.

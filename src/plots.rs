@@ -1,0 +1,131 @@
+//! `glossa plot`: flags to figures (built by glossa-pipeline from the
+//! dataset), written where asked.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use glossa_index::Matching;
+use glossa_pipeline::{
+    copying_figure, head_figure, neuron_figure, overview_figure, Dataset, UnitFigure,
+};
+use glossa_plot::{save, Figure, Measure, Tsne};
+use glossa_tables::{Circuit, Polarity, Side};
+
+use crate::args::{CircuitArg, MeasureArg, PlotArgs, PlotWhat, SideArg, UnitPlotArgs};
+use crate::commands::open_dataset;
+
+pub fn run(args: PlotArgs) -> Result<()> {
+    match args.what {
+        PlotWhat::Neuron {
+            layer,
+            neuron,
+            side,
+            common,
+        } => {
+            let side = match side {
+                SideArg::Key => Side::Key,
+                SideArg::Value => Side::Value,
+            };
+            let (dataset, figure) = unit(&common)?;
+            let model = dataset.model(common.model.as_deref())?;
+            let scatter = neuron_figure(&dataset, &model, layer, neuron, side, &figure)?;
+            let stem = format!("neuron-{layer}-{neuron}-{side}-{}", figure.polarity);
+            write(&scatter, &unit_out(&common, stem))
+        }
+        PlotWhat::Head {
+            layer,
+            head,
+            circuit,
+            common,
+        } => {
+            let circuit = match circuit {
+                CircuitArg::Vo => Circuit::Vo,
+                CircuitArg::Qk => Circuit::Qk,
+            };
+            let (dataset, figure) = unit(&common)?;
+            let model = dataset.model(common.model.as_deref())?;
+            let scatter = head_figure(&dataset, &model, layer, head, circuit, &figure)?;
+            let stem = format!(
+                "head-{layer}-{head}-{}-{}",
+                circuit.as_str(),
+                figure.polarity
+            );
+            write(&scatter, &unit_out(&common, stem))
+        }
+        PlotWhat::Overview {
+            terms,
+            exact,
+            measure,
+            bottom,
+            out,
+            data,
+        } => {
+            let dataset = open_dataset(&data)?;
+            let matching = if exact {
+                Matching::Exact
+            } else {
+                Matching::Folded
+            };
+            let measure = match measure {
+                MeasureArg::Peak => Measure::Peak,
+                MeasureArg::Lists => Measure::Lists,
+            };
+            let heat_map = overview_figure(&dataset, &terms, matching, polarity(bottom), measure)?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!("overview-{}.html", file_safe(&terms.join("-"))))
+            });
+            write(&heat_map, &out)
+        }
+        PlotWhat::Copying { out, data } => {
+            let strip = copying_figure(&open_dataset(&data)?)?;
+            write(
+                &strip,
+                &out.unwrap_or_else(|| PathBuf::from("copying.html")),
+            )
+        }
+    }
+}
+
+/// The dataset and the drawing options of a unit plot.
+fn unit(common: &UnitPlotArgs) -> Result<(Dataset, UnitFigure)> {
+    let figure = UnitFigure {
+        polarity: polarity(common.bottom),
+        entries: common.k,
+        normalized: common.normalized,
+        labels: common.labels,
+        tsne: Tsne {
+            dims: if common.three_d { 3 } else { 2 },
+            seed: common.seed,
+            ..Tsne::default()
+        },
+    };
+    Ok((open_dataset(&common.data)?, figure))
+}
+
+fn polarity(bottom: bool) -> Polarity {
+    if bottom {
+        Polarity::Bottom
+    } else {
+        Polarity::Top
+    }
+}
+
+fn unit_out(common: &UnitPlotArgs, stem: String) -> PathBuf {
+    common
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{stem}.html")))
+}
+
+fn write(figure: &dyn Figure, out: &Path) -> Result<()> {
+    save(figure, out)?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+/// A query turned into part of a file name.
+fn file_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect()
+}
