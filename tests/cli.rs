@@ -1,19 +1,8 @@
 //! The `glossa` binary as a user runs it.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::common::shipped_model_dir;
-
-fn glossa(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_glossa"))
-        .args(args)
-        .current_dir(cwd)
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_HUB_CACHE", cwd.join("no-cache"))
-        .output()
-        .expect("glossa runs")
-}
+use crate::common::{glossa, shipped_model_dir};
 
 fn stdout(output: &Output) -> String {
     assert!(

@@ -1,6 +1,7 @@
 //! Shared helpers: running extractions and an independent float64 reference.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use glossa_load::HubOptions;
 use glossa_pipeline::{extract, ExtractConfig, Silent, Summary};
@@ -10,6 +11,26 @@ use glossa_tables::{read_neuron_rows, NeuronRow, Polarity, Side};
 /// The default model committed to the repository.
 pub fn shipped_model_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/models/tiny-polish-gpt2")
+}
+
+/// `glossa ARGS` run in `cwd` as a user runs it, offline, with an empty hub
+/// cache, no token or mirror, and no backtraces asked for.
+pub fn glossa_command(args: &[&str], cwd: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_glossa"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_HUB_CACHE", cwd.join("no-cache"))
+        .env_remove("HF_TOKEN")
+        .env_remove("HF_ENDPOINT")
+        .env_remove("RUST_BACKTRACE");
+    command
+}
+
+/// [`glossa_command`], run to completion.
+pub fn glossa(args: &[&str], cwd: &Path) -> Output {
+    glossa_command(args, cwd).output().expect("glossa runs")
 }
 
 /// Hub options that can never reach the network.

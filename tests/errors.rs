@@ -8,18 +8,11 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::common::shipped_model_dir;
+use crate::common::{glossa_command, shipped_model_dir};
 
+/// [`glossa_command`] with environment changes: an empty value removes the variable.
 fn glossa(args: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_glossa"));
-    command
-        .args(args)
-        .current_dir(cwd)
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_HUB_CACHE", cwd.join("no-cache"))
-        .env_remove("HF_TOKEN")
-        .env_remove("HF_ENDPOINT")
-        .env_remove("RUST_BACKTRACE");
+    let mut command = glossa_command(args, cwd);
     for (key, value) in env {
         if value.is_empty() {
             command.env_remove(key);

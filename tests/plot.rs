@@ -3,17 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::common::shipped_model_dir;
-
-fn glossa(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_glossa"))
-        .args(args)
-        .current_dir(cwd)
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_HUB_CACHE", cwd.join("no-cache"))
-        .output()
-        .expect("glossa runs")
-}
+use crate::common::{glossa, shipped_model_dir};
 
 fn succeeds(output: Output) -> String {
     assert!(

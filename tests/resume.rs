@@ -6,23 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::shipped_model_dir;
-
-/// `glossa ARGS` in `cwd`, offline, with an empty hub cache.
-fn glossa_command(args: &[&str], cwd: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_glossa"));
-    command
-        .args(args)
-        .current_dir(cwd)
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_HUB_CACHE", cwd.join("no-cache"))
-        .env_remove("RUST_BACKTRACE");
-    command
-}
-
-fn glossa(args: &[&str], cwd: &Path) -> Output {
-    glossa_command(args, cwd).output().expect("glossa runs")
-}
+use crate::common::{glossa, glossa_command, shipped_model_dir};
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
