@@ -16,6 +16,7 @@ use glossa_tables::{sha256_file, FileRecord, MANIFEST_FILE};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PipelineError, Result};
+use crate::extract::{HEAD_SUMMARY_TABLE, TOKENS_TABLE, TOKEN_LIST_TABLE};
 use crate::observer::Observer;
 
 /// The directory of a run in progress, inside the dataset directory.
@@ -28,11 +29,7 @@ const JOURNAL_FILE: &str = "progress.json";
 const JOURNAL_FORMAT: u32 = 1;
 
 /// Top-level table files a run writes (besides `neurons/` and `heads/`).
-const TOP_TABLES: [&str; 3] = [
-    "tokens.parquet",
-    "token_list.parquet",
-    "head_summary.parquet",
-];
+const TOP_TABLES: [&str; 3] = [TOKENS_TABLE, TOKEN_LIST_TABLE, HEAD_SUMMARY_TABLE];
 
 /// Directories holding one table per layer.
 const LAYER_DIRS: [&str; 2] = ["neurons", "heads"];
