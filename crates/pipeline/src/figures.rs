@@ -394,8 +394,12 @@ pub fn overview_figure(
         Measure::Lists => "colour: the number of lists (units) holding a matching token",
     };
     Ok(concept_map(
-        format!("where {} lives: {polarity} lists", terms.join(" ")),
-        format!("{} · {explained}", manifest.model),
+        format!(
+            "where {} lives in {}: {polarity} lists",
+            terms.join(" "),
+            model_name(dataset)
+        ),
+        explained,
         layers,
         COLUMNS.iter().map(|c| c.to_string()).collect(),
         &matches,
@@ -406,7 +410,6 @@ pub fn overview_figure(
 
 /// Per layer, the copying scores of the heads' VO circuits.
 pub fn copying_figure(dataset: &Dataset) -> Result<StripPlot> {
-    let manifest = dataset.manifest();
     let summary = head_summary_path(dataset).ok_or_else(|| PipelineError::NoHeads {
         dir: dataset.dir().to_path_buf(),
     })?;
@@ -424,16 +427,27 @@ pub fn copying_figure(dataset: &Dataset) -> Result<StripPlot> {
         }
     }
     Ok(StripPlot {
-        title: "copying scores of the heads, per layer".to_string(),
-        subtitle: format!(
-            "{} · Σλ / Σ|λ| over the eigenvalues of each VO matrix: 1 copies, −1 suppresses",
-            manifest.model
+        title: format!(
+            "copying scores of the heads of {}, per layer",
+            model_name(dataset)
         ),
+        subtitle: "Σλ / Σ|λ| over the eigenvalues of each VO matrix: 1 copies, −1 suppresses"
+            .to_string(),
         group_label: "layer".to_string(),
         value_label: "copying score".to_string(),
         groups,
         range: Some((-1.0, 1.0)),
     })
+}
+
+/// The model as a title names it: a hub id, or a local directory's name.
+fn model_name(dataset: &Dataset) -> String {
+    let manifest = dataset.manifest();
+    let name = std::path::Path::new(&manifest.model);
+    match (&manifest.model_dir, name.file_name()) {
+        (Some(_), Some(last)) => last.to_string_lossy().into_owned(),
+        _ => manifest.model.clone(),
+    }
 }
 
 fn layer_count(dataset: &Dataset) -> usize {
