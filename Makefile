@@ -66,9 +66,12 @@ bench-kernels:
 FUZZ_CASES ?= 20000
 FUZZ_SECONDS ?= 600
 
+# Built first and in the workspace's feature set (the build `make test` made),
+# so that the time limit covers running the properties, not compiling them.
 fuzz:
-	GLOSSA_FUZZ_CASES=$(FUZZ_CASES) timeout $(FUZZ_SECONDS) cargo test --locked -p glossa-load --test fuzz
-	GLOSSA_FUZZ_CASES=$(FUZZ_CASES) timeout $(FUZZ_SECONDS) cargo test --locked -p glossa-index --test integration fuzz
+	cargo test --locked --workspace --no-run
+	GLOSSA_FUZZ_CASES=$(FUZZ_CASES) timeout $(FUZZ_SECONDS) cargo test --locked --workspace --test fuzz
+	GLOSSA_FUZZ_CASES=$(FUZZ_CASES) timeout $(FUZZ_SECONDS) cargo test --locked --workspace --test integration fuzz
 
 clean-data:
 	rm -rf data/tiny-polish-gpt2
