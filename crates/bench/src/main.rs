@@ -106,7 +106,7 @@ fn main() -> Result<()> {
         .as_u64()
         .context("manifest has no head_k")? as usize;
     let heads = head_sample(&model, tokens, k, brute_layers)?;
-    let shares = computed_shares(&extraction, shape.layers, shape.heads)?;
+    let shares = computed_shares(&extraction)?;
 
     report(
         &extraction,
@@ -247,20 +247,11 @@ fn head_sample(model: &Model, tokens: usize, k: usize, count: usize) -> Result<H
 }
 
 /// Share of vocab² entries computed, per circuit, from head_summary.parquet.
-fn computed_shares(extraction: &Extraction, layers: usize, heads: usize) -> Result<Vec<f64>> {
-    let dataset = Dataset::open(&extraction.dataset)?;
-    let mut shares = Vec::with_capacity(2 * layers * heads);
-    for layer in 0..layers as u32 {
-        for head in 0..heads as u32 {
-            shares.extend(
-                dataset
-                    .head_summary(layer, head)?
-                    .iter()
-                    .map(|row| row.computed_share),
-            );
-        }
-    }
-    Ok(shares)
+fn computed_shares(extraction: &Extraction) -> Result<Vec<f64>> {
+    let summaries = Dataset::open(&extraction.dataset)?
+        .head_summaries()?
+        .context("the benchmark dataset has no head summary")?;
+    Ok(summaries.iter().map(|row| row.computed_share).collect())
 }
 
 fn report(

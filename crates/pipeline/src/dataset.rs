@@ -142,10 +142,29 @@ impl Dataset {
     /// The summary rows (VO and QK) of one head.
     pub fn head_summary(&self, layer: u32, head: u32) -> Result<Vec<HeadSummaryRow>> {
         self.check_head(layer, head)?;
-        Ok(read_head_summary(&self.dir.join(HEAD_SUMMARY_TABLE))?
+        let rows = self
+            .head_summaries()?
+            .ok_or_else(|| PipelineError::NoHeads {
+                dir: self.dir.clone(),
+            })?;
+        Ok(rows
             .into_iter()
             .filter(|r| r.layer == layer && r.head == head)
             .collect())
+    }
+
+    /// Every row of head_summary.parquet, read once; `None` when the
+    /// extraction skipped the heads.
+    pub fn head_summaries(&self) -> Result<Option<Vec<HeadSummaryRow>>> {
+        if !self
+            .manifest
+            .tables
+            .iter()
+            .any(|t| t.path == HEAD_SUMMARY_TABLE)
+        {
+            return Ok(None);
+        }
+        Ok(Some(read_head_summary(&self.dir.join(HEAD_SUMMARY_TABLE))?))
     }
 
     /// Searches the dataset's index.

@@ -7,9 +7,7 @@ use glossa_load::{HubOptions, Matrix, Model, ModelSource};
 use glossa_plot::{
     concept_map, median, Group, HeatMap, Marker, Match, Measure, Point, Scatter, StripPlot, Tsne,
 };
-use glossa_tables::{
-    read_head_summary, read_neuron_rows, Circuit, HeadRow, Polarity, Side, UnitKind,
-};
+use glossa_tables::{read_neuron_rows, Circuit, HeadRow, Polarity, Side, UnitKind};
 
 use crate::dataset::Dataset;
 use crate::error::{PipelineError, Result};
@@ -371,8 +369,8 @@ pub fn overview_figure(
             }
         }
     }
-    if let Some(summary) = head_summary_path(dataset) {
-        for r in read_head_summary(&summary)? {
+    if let Some(summaries) = dataset.head_summaries()? {
+        for r in summaries {
             if (r.layer as usize) < layers {
                 let column = if r.circuit == Circuit::Vo { 2 } else { 3 };
                 let entry = match polarity {
@@ -410,16 +408,18 @@ pub fn overview_figure(
 
 /// Per layer, the copying scores of the heads' VO circuits.
 pub fn copying_figure(dataset: &Dataset) -> Result<StripPlot> {
-    let summary = head_summary_path(dataset).ok_or_else(|| PipelineError::NoHeads {
-        dir: dataset.dir().to_path_buf(),
-    })?;
+    let summaries = dataset
+        .head_summaries()?
+        .ok_or_else(|| PipelineError::NoHeads {
+            dir: dataset.dir().to_path_buf(),
+        })?;
     let mut groups: Vec<Group> = (0..layer_count(dataset))
         .map(|l| Group {
             name: l.to_string(),
             values: Vec::new(),
         })
         .collect();
-    for r in read_head_summary(&summary)? {
+    for r in summaries {
         if let (Some(score), Some(group)) = (r.copying_score, groups.get_mut(r.layer as usize)) {
             group
                 .values
@@ -452,16 +452,6 @@ fn model_name(dataset: &Dataset) -> String {
 
 fn layer_count(dataset: &Dataset) -> usize {
     dataset.manifest().shape["layers"].as_u64().unwrap_or(0) as usize
-}
-
-/// head_summary.parquet, when the extraction covered the heads.
-fn head_summary_path(dataset: &Dataset) -> Option<std::path::PathBuf> {
-    dataset
-        .manifest()
-        .tables
-        .iter()
-        .find(|t| t.path == crate::extract::HEAD_SUMMARY_TABLE)
-        .map(|record| dataset.dir().join(&record.path))
 }
 
 /// Fails unless the model reproduces the table's scores: a plot must place
