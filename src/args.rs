@@ -14,9 +14,9 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Project every feed-forward neuron through the embedding; write tables and index.
+    /// Project every neuron and attention head through the embedding; write tables and index.
     Extract(ExtractArgs),
-    /// Find the neuron lists that contain a token.
+    /// Find the neuron and head lists that contain a token (or a pair of tokens).
     Search(SearchArgs),
     /// Print one unit's lists.
     Show(ShowArgs),
