@@ -198,28 +198,12 @@ fn run_search(args: SearchArgs) -> Result<()> {
     }
     let search = Search {
         layer: args.layer,
-        side: args.side.map(|s| match s {
-            SideArg::Key => Side::Key,
-            SideArg::Value => Side::Value,
-        }),
-        polarity: args.polarity.map(|p| match p {
-            PolarityArg::Top => Polarity::Top,
-            PolarityArg::Bottom => Polarity::Bottom,
-        }),
-        kind: args.kind.map(|k| match k {
-            KindArg::Neuron => UnitKind::Neuron,
-            KindArg::Head => UnitKind::Head,
-        }),
-        circuit: args.circuit.map(|c| match c {
-            CircuitArg::Vo => Circuit::Vo,
-            CircuitArg::Qk => Circuit::Qk,
-        }),
+        side: args.side.map(Side::from),
+        polarity: args.polarity.map(Polarity::from),
+        kind: args.kind.map(UnitKind::from),
+        circuit: args.circuit.map(Circuit::from),
         limit: args.limit,
-        matching: if args.exact {
-            Matching::Exact
-        } else {
-            Matching::Folded
-        },
+        matching: matching(args.exact),
         ..Search::parse_terms(&args.terms)?
     };
     if args.by_layer {
@@ -245,6 +229,51 @@ fn run_search(args: SearchArgs) -> Result<()> {
         print!("{}", render::hits(&args.terms, &hits));
     }
     Ok(())
+}
+
+/// Token matching of `search` and `plot overview`: `--exact` keeps diacritics apart.
+pub(crate) fn matching(exact: bool) -> Matching {
+    if exact {
+        Matching::Exact
+    } else {
+        Matching::Folded
+    }
+}
+
+impl From<SideArg> for Side {
+    fn from(side: SideArg) -> Side {
+        match side {
+            SideArg::Key => Side::Key,
+            SideArg::Value => Side::Value,
+        }
+    }
+}
+
+impl From<PolarityArg> for Polarity {
+    fn from(polarity: PolarityArg) -> Polarity {
+        match polarity {
+            PolarityArg::Top => Polarity::Top,
+            PolarityArg::Bottom => Polarity::Bottom,
+        }
+    }
+}
+
+impl From<KindArg> for UnitKind {
+    fn from(kind: KindArg) -> UnitKind {
+        match kind {
+            KindArg::Neuron => UnitKind::Neuron,
+            KindArg::Head => UnitKind::Head,
+        }
+    }
+}
+
+impl From<CircuitArg> for Circuit {
+    fn from(circuit: CircuitArg) -> Circuit {
+        match circuit {
+            CircuitArg::Vo => Circuit::Vo,
+            CircuitArg::Qk => Circuit::Qk,
+        }
+    }
 }
 
 pub(crate) fn open_dataset(args: &DataArgs) -> Result<Dataset> {

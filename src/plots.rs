@@ -4,15 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use glossa_index::Matching;
 use glossa_pipeline::{
     copying_figure, head_figure, neuron_figure, overview_figure, Dataset, UnitFigure,
 };
 use glossa_plot::{save, Figure, Measure, Tsne};
 use glossa_tables::{Circuit, Polarity, Side};
 
-use crate::args::{CircuitArg, MeasureArg, PlotArgs, PlotWhat, SideArg, UnitPlotArgs};
-use crate::commands::open_dataset;
+use crate::args::{MeasureArg, PlotArgs, PlotWhat, UnitPlotArgs};
+use crate::commands::{matching, open_dataset};
 
 pub fn run(args: PlotArgs) -> Result<()> {
     match args.what {
@@ -22,12 +21,9 @@ pub fn run(args: PlotArgs) -> Result<()> {
             side,
             common,
         } => {
-            let side = match side {
-                SideArg::Key => Side::Key,
-                SideArg::Value => Side::Value,
-            };
             let (dataset, figure) = unit(&common)?;
             let model = dataset.model(common.model.as_deref())?;
+            let side = Side::from(side);
             let scatter = neuron_figure(&dataset, &model, layer, neuron, side, &figure)?;
             let stem = format!("neuron-{layer}-{neuron}-{side}-{}", figure.polarity);
             write(&scatter, &unit_out(&common, stem))
@@ -38,12 +34,9 @@ pub fn run(args: PlotArgs) -> Result<()> {
             circuit,
             common,
         } => {
-            let circuit = match circuit {
-                CircuitArg::Vo => Circuit::Vo,
-                CircuitArg::Qk => Circuit::Qk,
-            };
             let (dataset, figure) = unit(&common)?;
             let model = dataset.model(common.model.as_deref())?;
+            let circuit = Circuit::from(circuit);
             let scatter = head_figure(&dataset, &model, layer, head, circuit, &figure)?;
             let stem = format!(
                 "head-{layer}-{head}-{}-{}",
@@ -61,16 +54,12 @@ pub fn run(args: PlotArgs) -> Result<()> {
             data,
         } => {
             let dataset = open_dataset(&data)?;
-            let matching = if exact {
-                Matching::Exact
-            } else {
-                Matching::Folded
-            };
             let measure = match measure {
                 MeasureArg::Peak => Measure::Peak,
                 MeasureArg::Lists => Measure::Lists,
             };
-            let heat_map = overview_figure(&dataset, &terms, matching, polarity(bottom), measure)?;
+            let heat_map =
+                overview_figure(&dataset, &terms, matching(exact), polarity(bottom), measure)?;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(format!("overview-{}.html", file_safe(&terms.join("-"))))
             });
