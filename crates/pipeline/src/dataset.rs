@@ -97,7 +97,8 @@ impl Dataset {
         &self.manifest
     }
 
-    fn shape_value(&self, name: &str) -> usize {
+    /// A dimension of the model's shape (`layers`, `heads`, `d_ff`, ...).
+    pub(crate) fn shape_value(&self, name: &str) -> usize {
         self.manifest.shape[name].as_u64().unwrap_or(0) as usize
     }
 

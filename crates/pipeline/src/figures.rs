@@ -309,7 +309,7 @@ pub fn overview_figure(
     measure: Measure,
 ) -> Result<HeatMap> {
     let manifest = dataset.manifest();
-    let layers = layer_count(dataset);
+    let layers = dataset.shape_value("layers");
     let search = Search {
         polarity: Some(polarity),
         limit: usize::MAX,
@@ -413,7 +413,7 @@ pub fn copying_figure(dataset: &Dataset) -> Result<StripPlot> {
         .ok_or_else(|| PipelineError::NoHeads {
             dir: dataset.dir().to_path_buf(),
         })?;
-    let mut groups: Vec<Group> = (0..layer_count(dataset))
+    let mut groups: Vec<Group> = (0..dataset.shape_value("layers"))
         .map(|l| Group {
             name: l.to_string(),
             values: Vec::new(),
@@ -448,10 +448,6 @@ fn model_name(dataset: &Dataset) -> String {
         (Some(_), Some(last)) => last.to_string_lossy().into_owned(),
         _ => manifest.model.clone(),
     }
-}
-
-fn layer_count(dataset: &Dataset) -> usize {
-    dataset.manifest().shape["layers"].as_u64().unwrap_or(0) as usize
 }
 
 /// Fails unless the model reproduces the table's scores: a plot must place
