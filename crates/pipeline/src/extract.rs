@@ -9,7 +9,7 @@ use glossa_load::{HubOptions, Matrix, Model, ModelFiles, ModelSource};
 use glossa_project::{project, Extremes, MatrixView, Pruning, Tiling, TokenFilter};
 use glossa_tables::schema::{self, SCHEMA_VERSION};
 use glossa_tables::{
-    head_summary_batch, is_token_list, read_head_summary, read_token_list, sha256_file,
+    head_summary_batch, is_token_list, read_head_summary, read_token_list, sha256_file, sha256_hex,
     token_list_batch, tokens_batch, write_table, FileRecord, HeadSummaryRow, HeadTableBuilder,
     Manifest, NeuronTableBuilder, PairEntry, Polarity, RecordBatch, SchemaRef, Side, TableOptions,
     TokenRow,
@@ -657,12 +657,13 @@ fn run_description(
         options.remove("out");
         options.remove("threads");
     }
-    let allowed = allowed.map(|a| sha256_hex(a.iter().map(|&x| x as u8)));
+    let allowed = allowed.map(|a| sha256_hex(&a.iter().map(|&x| x as u8).collect::<Vec<_>>()));
     let corpus = corpus.as_ref().map(|list| {
-        sha256_hex(
-            list.iter()
-                .flat_map(|&(id, count)| id.to_le_bytes().into_iter().chain(count.to_le_bytes())),
-        )
+        let bytes: Vec<u8> = list
+            .iter()
+            .flat_map(|&(id, count)| id.to_le_bytes().into_iter().chain(count.to_le_bytes()))
+            .collect();
+        sha256_hex(&bytes)
     });
     serde_json::json!({
         "glossa_version": env!("CARGO_PKG_VERSION"),
@@ -673,25 +674,6 @@ fn run_description(
         "allowed_tokens_sha256": allowed,
         "token_list_sha256": corpus,
     })
-}
-
-fn sha256_hex(bytes: impl Iterator<Item = u8>) -> String {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    let mut buffer = Vec::with_capacity(1 << 16);
-    for byte in bytes {
-        buffer.push(byte);
-        if buffer.len() == buffer.capacity() {
-            hasher.update(&buffer);
-            buffer.clear();
-        }
-    }
-    hasher.update(&buffer);
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// `resuming the interrupted run in DIR: 2 of 4 neuron layers, 0 of 4 head layers already done`.

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use glossa_tables::{sha256_file, FileRecord, MANIFEST_FILE};
+use glossa_tables::{sha256_file, write_atomically, FileRecord, MANIFEST_FILE};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PipelineError, Result};
@@ -156,20 +156,8 @@ impl Journal {
 
     fn save(&self) -> Result<()> {
         let text = serde_json::to_string_pretty(&self.progress).unwrap_or_default();
-        let temporary = self
-            .run_dir
-            .join(format!(".{JOURNAL_FILE}.{}.tmp", std::process::id()));
-        write_synced(&temporary, text.as_bytes()).map_err(PipelineError::io(&temporary))?;
-        std::fs::rename(&temporary, &self.path).map_err(PipelineError::io(&self.path))
+        Ok(write_atomically(&self.path, text.as_bytes())?)
     }
-}
-
-/// Writes `bytes` to `path` and waits until they are on disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 fn read_progress(path: &Path) -> Option<Progress> {

@@ -17,7 +17,9 @@ pub use heads::{
 pub use kinds::{Circuit, Polarity, Side, UnitKind, UnknownName};
 pub use manifest::{FileRecord, Manifest, MANIFEST_FILE};
 pub use neurons::{read_neuron_rows, NeuronRow, NeuronTableBuilder};
-pub use parquet_io::{parquet_rows, sha256_file, write_table, TableOptions};
+pub use parquet_io::{
+    parquet_rows, sha256_file, sha256_hex, write_atomically, write_table, TableOptions,
+};
 pub use tokens::{
     is_token_list, read_token_list, read_tokens, token_list_batch, tokens_batch, TokenRow,
 };

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TableError};
+use crate::parquet_io::write_atomically;
 
 /// File name of the manifest inside a dataset directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -58,14 +59,11 @@ impl Manifest {
     /// Writes the manifest atomically into `dir`.
     pub fn write(&self, dir: &Path) -> Result<()> {
         let path = dir.join(MANIFEST_FILE);
-        let temporary = dir.join(format!(".{MANIFEST_FILE}.{}.tmp", std::process::id()));
         let text = serde_json::to_string_pretty(self).map_err(|e| TableError::Manifest {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        std::fs::write(&temporary, text + "\n").map_err(TableError::io(&temporary))?;
-        std::fs::rename(&temporary, &path).map_err(TableError::io(&path))?;
-        Ok(())
+        write_atomically(&path, (text + "\n").as_bytes())
     }
 
     /// Reads the manifest of the dataset in `dir`.

@@ -1,8 +1,9 @@
-//! Writing Parquet files atomically, with explicit writer properties.
+//! Writing Parquet files (and any other file of a dataset) atomically, with
+//! explicit writer properties; their hashes.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -47,25 +48,9 @@ pub fn write_table(
     let path = dir.join(relative);
     let parent = path.parent().unwrap_or(dir);
     std::fs::create_dir_all(parent).map_err(TableError::io(parent))?;
-    let temporary = parent.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = write_file(&temporary, schema, batches, options);
-    let rows = match result {
-        Ok(rows) => rows,
-        Err(error) => {
-            let _ = std::fs::remove_file(&temporary);
-            return Err(error);
-        }
-    };
-    if let Err(error) = std::fs::rename(&temporary, &path) {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(TableError::io(&path)(error));
-    }
+    let rows = replace_atomically(&path, |temporary| {
+        write_file(temporary, schema, batches, options)
+    })?;
     let (sha256, bytes) = sha256_file(&path)?;
     Ok(FileRecord {
         path: relative.to_string(),
@@ -73,6 +58,44 @@ pub fn write_table(
         bytes,
         sha256,
     })
+}
+
+/// Writes `bytes` to `path` atomically and durably: a reader (or a restart
+/// after power loss) finds the old file or the whole new one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace_atomically(path, |temporary| {
+        let write = || -> std::io::Result<()> {
+            let mut file = File::create(temporary)?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        };
+        write().map_err(TableError::io(temporary))
+    })
+}
+
+/// Runs `write` on a temporary file beside `path`, which it must leave
+/// synced, then renames that file over `path`. On failure the temporary file
+/// is removed and `path` is left as it was.
+fn replace_atomically<T>(path: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let temporary = temporary_path(path);
+    let result = write(&temporary).and_then(|value| {
+        std::fs::rename(&temporary, path).map_err(TableError::io(path))?;
+        Ok(value)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// `.NAME.PID.tmp` beside `path`: hidden, and recognisable as the leftover of
+/// an interrupted write.
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 fn write_file(
@@ -120,8 +143,16 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
         bytes += n as u64;
         hasher.update(&buffer[..n]);
     }
-    let digest = hasher.finalize();
-    Ok((digest.iter().map(|b| format!("{b:02x}")).collect(), bytes))
+    Ok((hex(&hasher.finalize()), bytes))
+}
+
+/// The sha256 (hex) of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The number of rows a Parquet file's footer declares; fails if the file is
