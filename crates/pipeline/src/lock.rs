@@ -12,17 +12,20 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{PipelineError, Result};
 
 /// File name of the lock inside a dataset directory.
 pub const LOCK_FILE: &str = ".glossa.lock";
 
-/// Who holds (or last held) a lock, as written in the lock file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who holds (or last held) a lock, as written in the lock file (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockHolder {
     pub pid: u32,
     pub host: String,
     /// Seconds since the Unix epoch.
+    #[serde(default)]
     pub started: u64,
 }
 
@@ -37,21 +40,11 @@ impl LockHolder {
         }
     }
 
-    fn parse(text: &str) -> Option<LockHolder> {
-        let value: serde_json::Value = serde_json::from_str(text).ok()?;
-        Some(LockHolder {
-            pid: value.get("pid")?.as_u64()? as u32,
-            host: value.get("host")?.as_str()?.to_string(),
-            started: value.get("started")?.as_u64().unwrap_or(0),
-        })
-    }
-
     fn to_json(&self) -> String {
-        serde_json::json!({ "pid": self.pid, "host": self.host, "started": self.started })
-            .to_string()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// `pid 123 on host (started 2026-01-01 12:00:00 UTC)`.
+    /// `pid 123 on host, started 2026-01-01 12:00:00 UTC`.
     pub fn describe(&self) -> String {
         format!(
             "pid {} on {}, started {}",
@@ -151,7 +144,7 @@ fn read_holder(file: &mut File) -> Option<LockHolder> {
     let mut text = String::new();
     file.rewind().ok()?;
     file.read_to_string(&mut text).ok()?;
-    LockHolder::parse(&text)
+    serde_json::from_str(&text).ok()
 }
 
 /// Whether the open `file` is still the file at `path`.
