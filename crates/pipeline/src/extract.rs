@@ -59,6 +59,12 @@ fn head_summary_part(layer: usize) -> String {
     format!("{RUN_DIR}/head-summary-{layer:03}.parquet")
 }
 
+/// Whether an interrupted run finished the heads of `layer`: their table and
+/// their part of the summary.
+fn heads_done(done: &BTreeMap<String, FileRecord>, layer: usize) -> bool {
+    done.contains_key(&head_table(layer)) && done.contains_key(&head_summary_part(layer))
+}
+
 /// Everything the stages share.
 struct Run<'a> {
     config: &'a ExtractConfig,
@@ -290,9 +296,9 @@ fn run_stages(
             "padding_rows_excluded": shape.vocab - tokens,
             "selectable_tokens": selectable,
         }),
-        tables: run.tables.clone(),
-        row_counts: run.row_counts.clone(),
-        timings: run.timings.clone(),
+        tables: run.tables,
+        row_counts: run.row_counts,
+        timings: run.timings,
     };
     manifest.write(&run.dir)?;
     run.journal.finish()?;
@@ -482,13 +488,11 @@ impl Run<'_> {
         };
         let mut summaries = Vec::new();
         for l in 0..shape.layers {
-            if self.done.contains_key(&head_table(l)) {
-                if let Some(part) = self.done.get(&head_summary_part(l)) {
-                    summaries.extend(read_head_summary(&self.dir.join(&part.path))?);
-                    self.reuse(&head_table(l), "heads");
-                    advance(2 * shape.heads);
-                    continue;
-                }
+            if heads_done(&self.done, l) {
+                summaries.extend(read_head_summary(&self.dir.join(head_summary_part(l)))?);
+                self.reuse(&head_table(l), "heads");
+                advance(2 * shape.heads);
+                continue;
             }
             let started = Instant::now();
             let settings = CircuitSettings {
@@ -693,11 +697,7 @@ fn resume_note(
         parts.push(format!("{} of {layers} neuron layers", count(neuron_table)));
     }
     if config.heads {
-        let heads = (0..layers)
-            .filter(|&l| {
-                done.contains_key(&head_table(l)) && done.contains_key(&head_summary_part(l))
-            })
-            .count();
+        let heads = (0..layers).filter(|&l| heads_done(done, l)).count();
         parts.push(format!("{heads} of {layers} head layers"));
     }
     format!(

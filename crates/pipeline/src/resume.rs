@@ -216,10 +216,9 @@ fn remove_leftovers(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Every file an earlier run wrote, so that a fresh run leaves no stale table
-/// beside its own: the manifest, the tables, and any journal.
+/// Every table and journal an earlier run wrote (its manifest is already
+/// gone), so that a fresh run leaves no stale table beside its own.
 fn remove_outputs(dir: &Path) -> Result<()> {
-    remove_file(&dir.join(MANIFEST_FILE))?;
     for name in TOP_TABLES {
         remove_file(&dir.join(name))?;
     }
