@@ -11,8 +11,7 @@ use glossa_tables::{
 use crate::error::{PipelineError, Result};
 use crate::extract::{head_table, neuron_table, HEAD_SUMMARY_TABLE};
 use crate::index::INDEX_DIR;
-use crate::lock::lock_holder;
-use crate::resume::RUN_DIR;
+use crate::resume::{active_run, ActiveRun, RUN_DIR};
 use crate::verify::{expected_entries, index_problem};
 
 /// A dataset directory with a manifest: a finished extraction.
@@ -56,19 +55,14 @@ pub fn find_dataset(root: &Path) -> Result<PathBuf> {
 /// Why `dir`, which has no manifest, is not a dataset: an extraction is
 /// still writing it, one was interrupted, or none ran there.
 fn not_finished(dir: &Path) -> PipelineError {
-    if let Some(holder) = lock_holder(dir) {
-        PipelineError::StillRunning {
-            dir: dir.to_path_buf(),
+    let dir = dir.to_path_buf();
+    match active_run(&dir) {
+        Some(ActiveRun::Running(holder)) => PipelineError::StillRunning {
+            dir,
             holder: holder.describe(),
-        }
-    } else if dir.join(RUN_DIR).is_dir() {
-        PipelineError::Interrupted {
-            dir: dir.to_path_buf(),
-        }
-    } else {
-        PipelineError::NotADataset {
-            dir: dir.to_path_buf(),
-        }
+        },
+        Some(ActiveRun::Interrupted) => PipelineError::Interrupted { dir },
+        None => PipelineError::NotADataset { dir },
     }
 }
 

@@ -17,10 +17,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{PipelineError, Result};
 use crate::extract::{HEAD_SUMMARY_TABLE, TOKENS_TABLE, TOKEN_LIST_TABLE};
+use crate::lock::{lock_holder, LockHolder};
 use crate::observer::Observer;
 
 /// The directory of a run in progress, inside the dataset directory.
 pub const RUN_DIR: &str = ".glossa-run";
+
+/// An extraction found in a dataset directory that is not finished.
+pub(crate) enum ActiveRun {
+    /// A live process holds the directory's lock.
+    Running(LockHolder),
+    /// A journal is there, but no process holds the lock.
+    Interrupted,
+}
+
+/// The extraction that is writing `dir` now, or that was interrupted there.
+pub(crate) fn active_run(dir: &Path) -> Option<ActiveRun> {
+    if let Some(holder) = lock_holder(dir) {
+        Some(ActiveRun::Running(holder))
+    } else if dir.join(RUN_DIR).is_dir() {
+        Some(ActiveRun::Interrupted)
+    } else {
+        None
+    }
+}
 
 /// The journal inside [`RUN_DIR`].
 const JOURNAL_FILE: &str = "progress.json";

@@ -17,8 +17,7 @@ use glossa_tables::{parquet_rows, sha256_file, Manifest, MANIFEST_FILE};
 
 use crate::extract::{head_table, neuron_table, HEAD_SUMMARY_TABLE, TOKENS_TABLE};
 use crate::index::INDEX_DIR;
-use crate::lock::lock_holder;
-use crate::resume::RUN_DIR;
+use crate::resume::{active_run, ActiveRun, RUN_DIR};
 
 /// One check and what it found.
 #[derive(Debug, Clone)]
@@ -100,17 +99,16 @@ pub fn verify(dir: &Path) -> Verification {
         return report;
     }
 
-    let mut problems = Vec::new();
-    if let Some(holder) = lock_holder(dir) {
-        problems.push(format!(
+    let problems = match active_run(dir) {
+        Some(ActiveRun::Running(holder)) => vec![format!(
             "an extraction is writing this directory now ({}); verify it once that run has finished",
             holder.describe()
-        ));
-    } else if dir.join(RUN_DIR).exists() {
-        problems.push(format!(
+        )],
+        Some(ActiveRun::Interrupted) => vec![format!(
             "{RUN_DIR}/ holds the journal of an interrupted extraction; rerun the same `glossa extract` command to finish it"
-        ));
-    }
+        )],
+        None => Vec::new(),
+    };
     report.check(
         "no run active",
         "no extraction is running or interrupted".into(),
