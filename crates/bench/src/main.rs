@@ -17,11 +17,11 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
-use glossa_load::{HubOptions, Model, ModelSource};
-use glossa_pipeline::{circuit_factors, view, Dataset, Silent};
+use glossa_load::Model;
+use glossa_pipeline::{circuit_factors, view, Dataset};
 use glossa_project::{gemm_floor, top_pairs, MatrixView, PairQuery, Pruning, TokenFilter};
 use glossa_synth::presets;
-use glossa_tables::{Circuit, Manifest};
+use glossa_tables::Circuit;
 use rayon::prelude::*;
 
 /// Benchmark a full extraction against its arithmetic references.
@@ -41,12 +41,11 @@ struct Args {
     brute_layers: Option<usize>,
 }
 
-/// What one extraction took, read back from its manifest and the OS.
+/// What one extraction took, read back from its dataset and the OS.
 struct Extraction {
     wall: f64,
     peak_rss: u64,
-    manifest: Manifest,
-    dataset: PathBuf,
+    dataset: Dataset,
 }
 
 fn main() -> Result<()> {
@@ -77,12 +76,10 @@ fn main() -> Result<()> {
     );
     let extraction = extract(&glossa, &model_dir, &args.dir.join(format!("{name}-out")))?;
 
-    let files = ModelSource::parse(&model_dir.to_string_lossy(), "main")?
-        .resolve(&HubOptions::from_env(), &mut Silent)?;
-    let model = Model::load(&files)?;
+    let manifest = extraction.dataset.manifest();
+    let model = extraction.dataset.model(None)?;
     let shape = model.shape;
-    let tokens = *extraction
-        .manifest
+    let tokens = *manifest
         .row_counts
         .get("tokens")
         .context("manifest has no token count")? as usize;
@@ -102,7 +99,7 @@ fn main() -> Result<()> {
         .brute_layers
         .unwrap_or(if args.quick { shape.layers } else { 1 })
         .clamp(1, shape.layers);
-    let k = extraction.manifest.options["head_k"]
+    let k = manifest.options["head_k"]
         .as_u64()
         .context("manifest has no head_k")? as usize;
     let heads = head_sample(&model, tokens, k, brute_layers)?;
@@ -159,8 +156,7 @@ fn extract(glossa: &Path, model: &Path, out: &Path) -> Result<Extraction> {
     Ok(Extraction {
         wall,
         peak_rss: children_peak_rss(),
-        manifest: Manifest::read(out)?,
-        dataset: out.to_path_buf(),
+        dataset: Dataset::open(out)?,
     })
 }
 
@@ -248,7 +244,8 @@ fn head_sample(model: &Model, tokens: usize, k: usize, count: usize) -> Result<H
 
 /// Share of vocab² entries computed, per circuit, from head_summary.parquet.
 fn computed_shares(extraction: &Extraction) -> Result<Vec<f64>> {
-    let summaries = Dataset::open(&extraction.dataset)?
+    let summaries = extraction
+        .dataset
         .head_summaries()?
         .context("the benchmark dataset has no head summary")?;
     Ok(summaries.iter().map(|row| row.computed_share).collect())
@@ -266,7 +263,8 @@ fn report(
     let shape = model.shape;
     let timing = |stage: &str| {
         extraction
-            .manifest
+            .dataset
+            .manifest()
             .timings
             .get(stage)
             .copied()
