@@ -4,8 +4,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use glossa_index::Hit;
+use glossa_tables::schema;
 use glossa_tables::{
-    Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side, UnitKind,
+    Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, SchemaRef, Side, UnitKind,
 };
 
 use crate::args::FormatArg;
@@ -90,13 +91,15 @@ fn num(value: impl std::fmt::Display) -> Field<'static> {
     Field::Number(value.to_string())
 }
 
-/// Records with the lists' columns, as CSV (with a header) or one JSON object
-/// per line, keys in column order.
+/// Records with the columns of a table's `schema` (each row's fields in its
+/// column order), as CSV with a header or one JSON object per line.
 fn records<'a>(
-    header: &[&str],
+    schema: SchemaRef,
     rows: impl Iterator<Item = Vec<Field<'a>>>,
     format: FormatArg,
 ) -> anyhow::Result<String> {
+    let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let rows = rows.inspect(|fields| debug_assert_eq!(fields.len(), header.len()));
     if format == FormatArg::Json {
         let mut out = String::new();
         for fields in rows {
@@ -116,7 +119,7 @@ fn records<'a>(
         return Ok(out);
     }
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header)?;
+    writer.write_record(&header)?;
     for fields in rows {
         writer.write_record(fields.iter().map(|field| match field {
             Field::Text(text) => *text,
@@ -133,9 +136,6 @@ pub fn neuron_records(
     limit: Option<usize>,
     format: FormatArg,
 ) -> anyhow::Result<String> {
-    let header = [
-        "layer", "neuron", "side", "polarity", "rank", "token_id", "token", "score",
-    ];
     let rows = rows
         .iter()
         .filter(|r| shown(r.polarity, r.rank, bottom, limit))
@@ -151,7 +151,7 @@ pub fn neuron_records(
                 num(r.score),
             ]
         });
-    records(&header, rows, format)
+    records(schema::neurons(), rows, format)
 }
 
 /// A head's pair lists as CSV or JSON lines, in table order.
@@ -161,18 +161,6 @@ pub fn head_records(
     limit: usize,
     format: FormatArg,
 ) -> anyhow::Result<String> {
-    let header = [
-        "layer",
-        "head",
-        "circuit",
-        "polarity",
-        "rank",
-        "src_token_id",
-        "src_token",
-        "dst_token_id",
-        "dst_token",
-        "score",
-    ];
     let rows = rows
         .iter()
         .filter(|r| shown(r.polarity, r.rank, bottom, Some(limit)))
@@ -184,13 +172,13 @@ pub fn head_records(
                 Field::Text(r.polarity.as_str()),
                 num(r.rank),
                 num(r.src_token_id),
-                Field::Text(&r.src_token),
                 num(r.dst_token_id),
+                Field::Text(&r.src_token),
                 Field::Text(&r.dst_token),
                 num(r.score),
             ]
         });
-    records(&header, rows, format)
+    records(schema::heads(), rows, format)
 }
 
 /// A head's VO and QK pair lists, with its summary.

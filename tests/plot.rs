@@ -435,6 +435,10 @@ fn show_formats_carry_the_list_columns() {
     let qk = rows.iter().find(|r| r["circuit"] == "qk").unwrap();
     assert_eq!(qk["src_token"], "dieta");
     assert_eq!(qk["dst_token"], "zdrowie");
+    assert_eq!(
+        qk["src_token_id"], 397,
+        "the id of dieta, as in the neuron list"
+    );
     for key in [
         "layer",
         "head",
