@@ -34,14 +34,17 @@ pub struct Summary {
     pub manifest: Manifest,
 }
 
+/// The directories holding one table per layer: neurons, then heads.
+pub(crate) const LAYER_DIRS: [&str; 2] = ["neurons", "heads"];
+
 /// Where each layer's neuron table goes, relative to the dataset directory.
 pub(crate) fn neuron_table(layer: usize) -> String {
-    format!("neurons/layer-{layer:03}.parquet")
+    format!("{}/layer-{layer:03}.parquet", LAYER_DIRS[0])
 }
 
 /// Where each layer's head table goes, relative to the dataset directory.
 pub(crate) fn head_table(layer: usize) -> String {
-    format!("heads/layer-{layer:03}.parquet")
+    format!("{}/layer-{layer:03}.parquet", LAYER_DIRS[1])
 }
 
 /// The tokens table, relative to the dataset directory.

@@ -16,7 +16,7 @@ use glossa_tables::{sha256_file, write_atomically, FileRecord, MANIFEST_FILE};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PipelineError, Result};
-use crate::extract::{HEAD_SUMMARY_TABLE, TOKENS_TABLE, TOKEN_LIST_TABLE};
+use crate::extract::{HEAD_SUMMARY_TABLE, LAYER_DIRS, TOKENS_TABLE, TOKEN_LIST_TABLE};
 use crate::lock::{lock_holder, LockHolder};
 use crate::observer::Observer;
 
@@ -50,9 +50,6 @@ const JOURNAL_FORMAT: u32 = 1;
 
 /// Top-level table files a run writes (besides `neurons/` and `heads/`).
 const TOP_TABLES: [&str; 3] = [TOKENS_TABLE, TOKEN_LIST_TABLE, HEAD_SUMMARY_TABLE];
-
-/// Directories holding one table per layer.
-const LAYER_DIRS: [&str; 2] = ["neurons", "heads"];
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Progress {

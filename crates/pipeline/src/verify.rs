@@ -15,7 +15,7 @@ use glossa_index::Index;
 use glossa_tables::schema::SCHEMA_VERSION;
 use glossa_tables::{parquet_rows, sha256_file, Manifest, MANIFEST_FILE};
 
-use crate::extract::{head_table, neuron_table, HEAD_SUMMARY_TABLE, TOKENS_TABLE};
+use crate::extract::{head_table, neuron_table, HEAD_SUMMARY_TABLE, LAYER_DIRS, TOKENS_TABLE};
 use crate::index::INDEX_DIR;
 use crate::resume::{active_run, ActiveRun, RUN_DIR};
 
@@ -289,7 +289,7 @@ fn check_rows(report: &mut Verification, manifest: &Manifest) {
 fn check_unlisted(report: &mut Verification, dir: &Path, manifest: &Manifest) {
     let listed: BTreeSet<&str> = manifest.tables.iter().map(|t| t.path.as_str()).collect();
     let mut problems = Vec::new();
-    for folder in ["", "neurons", "heads"] {
+    for folder in std::iter::once("").chain(LAYER_DIRS) {
         let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
             continue;
         };
