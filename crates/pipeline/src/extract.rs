@@ -34,17 +34,33 @@ pub struct Summary {
     pub manifest: Manifest,
 }
 
-/// The directories holding one table per layer: neurons, then heads.
-pub(crate) const LAYER_DIRS: [&str; 2] = ["neurons", "heads"];
+/// The directory of the per-layer neuron tables.
+pub(crate) const NEURON_TABLES: &str = "neurons";
+
+/// The directory of the per-layer head tables.
+pub(crate) const HEAD_TABLES: &str = "heads";
+
+/// The directories holding one table per layer.
+pub(crate) const LAYER_DIRS: [&str; 2] = [NEURON_TABLES, HEAD_TABLES];
 
 /// Where each layer's neuron table goes, relative to the dataset directory.
 pub(crate) fn neuron_table(layer: usize) -> String {
-    format!("{}/layer-{layer:03}.parquet", LAYER_DIRS[0])
+    format!("{NEURON_TABLES}/layer-{layer:03}.parquet")
 }
 
 /// Where each layer's head table goes, relative to the dataset directory.
 pub(crate) fn head_table(layer: usize) -> String {
-    format!("{}/layer-{layer:03}.parquet", LAYER_DIRS[1])
+    format!("{HEAD_TABLES}/layer-{layer:03}.parquet")
+}
+
+/// The kind a table's rows count under in the manifest's `row_counts`: the
+/// directory of a per-layer table ([`NEURON_TABLES`], [`HEAD_TABLES`]), else
+/// the file's stem (`tokens`, `head_summary`).
+pub(crate) fn table_kind(path: &str) -> &str {
+    match path.split_once('/') {
+        Some((dir, _)) if LAYER_DIRS.contains(&dir) => dir,
+        _ => path.strip_suffix(".parquet").unwrap_or(path),
+    }
 }
 
 /// The tokens table, relative to the dataset directory.
@@ -235,15 +251,11 @@ fn run_stages(
     }
 
     run.write_tokens()?;
-    if let Some(list) = corpus
-        .as_ref()
-        .filter(|_| !run.reuse(TOKEN_LIST_TABLE, "token_list"))
-    {
+    if let Some(list) = corpus.as_ref().filter(|_| !run.reuse(TOKEN_LIST_TABLE)) {
         run.write(
             TOKEN_LIST_TABLE,
             schema::token_list(),
             token_list_batch(list),
-            "token_list",
         )?;
     }
     if config.neurons {
@@ -317,15 +329,9 @@ impl Run<'_> {
     }
 
     /// Writes a table of the dataset and records it in the journal.
-    fn write(
-        &mut self,
-        relative: &str,
-        schema: SchemaRef,
-        batch: RecordBatch,
-        kind: &str,
-    ) -> Result<()> {
+    fn write(&mut self, relative: &str, schema: SchemaRef, batch: RecordBatch) -> Result<()> {
         let record = self.write_file(relative, schema, batch)?;
-        self.list(record, kind);
+        self.list(record);
         Ok(())
     }
 
@@ -349,18 +355,21 @@ impl Run<'_> {
     }
 
     /// Lists a table in the manifest.
-    fn list(&mut self, record: FileRecord, kind: &str) {
-        *self.row_counts.entry(kind.to_string()).or_default() += record.rows;
+    fn list(&mut self, record: FileRecord) {
+        *self
+            .row_counts
+            .entry(table_kind(&record.path).to_string())
+            .or_default() += record.rows;
         self.tables.push(record);
     }
 
     /// Lists `relative` as written if an interrupted run of the same
     /// configuration wrote it; `false` if it must be computed.
-    fn reuse(&mut self, relative: &str, kind: &str) -> bool {
+    fn reuse(&mut self, relative: &str) -> bool {
         match self.done.get(relative) {
             Some(record) => {
                 let record = record.clone();
-                self.list(record, kind);
+                self.list(record);
                 true
             }
             None => false,
@@ -380,7 +389,7 @@ impl Run<'_> {
     }
 
     fn write_tokens(&mut self) -> Result<()> {
-        if self.reuse(TOKENS_TABLE, "tokens") {
+        if self.reuse(TOKENS_TABLE) {
             return Ok(());
         }
         let started = Instant::now();
@@ -409,12 +418,7 @@ impl Run<'_> {
                 }
             })
             .collect();
-        self.write(
-            TOKENS_TABLE,
-            schema::tokens(),
-            tokens_batch(&rows),
-            "tokens",
-        )?;
+        self.write(TOKENS_TABLE, schema::tokens(), tokens_batch(&rows))?;
         self.time("write", started);
         Ok(())
     }
@@ -426,7 +430,7 @@ impl Run<'_> {
         observer.stage("neurons", (shape.layers * shape.d_ff * 2) as u64);
         let advance = |n: usize| observer.advance(n as u64);
         for l in 0..shape.layers {
-            if self.reuse(&neuron_table(l), "neurons") {
+            if self.reuse(&neuron_table(l)) {
                 advance(2 * shape.d_ff);
                 continue;
             }
@@ -461,12 +465,7 @@ impl Run<'_> {
                     );
                 }
             }
-            self.write(
-                &neuron_table(l),
-                schema::neurons(),
-                builder.finish(),
-                "neurons",
-            )?;
+            self.write(&neuron_table(l), schema::neurons(), builder.finish())?;
             self.time("write", started);
         }
         observer.finish_stage();
@@ -493,7 +492,7 @@ impl Run<'_> {
         for l in 0..shape.layers {
             if heads_done(&self.done, l) {
                 summaries.extend(read_head_summary(&self.dir.join(head_summary_part(l)))?);
-                self.reuse(&head_table(l), "heads");
+                self.reuse(&head_table(l));
                 advance(2 * shape.heads);
                 continue;
             }
@@ -532,7 +531,7 @@ impl Run<'_> {
                 }
             }
             let batch = builder.finish();
-            self.write(&head_table(l), schema::heads(), batch, "heads")?;
+            self.write(&head_table(l), schema::heads(), batch)?;
             let layer_summaries: Vec<HeadSummaryRow> =
                 results.into_iter().map(|r| r.summary).collect();
             self.write_file(
@@ -549,7 +548,6 @@ impl Run<'_> {
             HEAD_SUMMARY_TABLE,
             schema::head_summary(),
             head_summary_batch(&summaries),
-            "head_summary",
         )?;
         self.time("write", started);
         Ok(())

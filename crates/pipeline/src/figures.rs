@@ -11,6 +11,7 @@ use glossa_tables::{read_neuron_rows, Circuit, HeadRow, Polarity, Side, UnitKind
 
 use crate::dataset::Dataset;
 use crate::error::{PipelineError, Result};
+use crate::extract::{table_kind, NEURON_TABLES};
 use crate::observer::Silent;
 
 /// Tokens (or pairs) plotted when no count is asked for, if the list holds them.
@@ -359,7 +360,7 @@ pub fn overview_figure(
     // What a typical list of each cell holds at rank 1.
     let mut leading = vec![vec![Vec::new(); COLUMNS.len()]; layers];
     for record in &manifest.tables {
-        if !record.path.starts_with("neurons/") {
+        if table_kind(&record.path) != NEURON_TABLES {
             continue;
         }
         for r in read_neuron_rows(&dataset.dir().join(&record.path), None)? {

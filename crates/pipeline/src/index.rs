@@ -6,6 +6,7 @@ use glossa_index::{Entry, IndexBuilder, PairEntry};
 use glossa_tables::{read_head_rows, read_neuron_rows, FileRecord, UnitKind};
 
 use crate::error::Result;
+use crate::extract::{table_kind, HEAD_TABLES, NEURON_TABLES};
 
 /// The index directory inside a dataset.
 pub const INDEX_DIR: &str = "index";
@@ -18,7 +19,10 @@ const INDEX_MEMORY_BUDGET: usize = 256 << 20;
 pub fn rebuild_index(dir: &Path, tables: &[FileRecord], threads: Option<usize>) -> Result<()> {
     let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
     let mut builder = IndexBuilder::create(&dir.join(INDEX_DIR), INDEX_MEMORY_BUDGET, threads)?;
-    for table in tables.iter().filter(|t| t.path.starts_with("neurons/")) {
+    for table in tables
+        .iter()
+        .filter(|t| table_kind(&t.path) == NEURON_TABLES)
+    {
         let rows = read_neuron_rows(&dir.join(&table.path), None)?;
         for row in &rows {
             builder.add(&Entry {
@@ -34,7 +38,7 @@ pub fn rebuild_index(dir: &Path, tables: &[FileRecord], threads: Option<usize>) 
             })?;
         }
     }
-    for table in tables.iter().filter(|t| t.path.starts_with("heads/")) {
+    for table in tables.iter().filter(|t| table_kind(&t.path) == HEAD_TABLES) {
         for row in read_head_rows(&dir.join(&table.path), None)? {
             builder.add_pair(&PairEntry {
                 layer: row.layer,

@@ -15,7 +15,9 @@ use glossa_index::Index;
 use glossa_tables::schema::SCHEMA_VERSION;
 use glossa_tables::{parquet_rows, sha256_file, Manifest, MANIFEST_FILE};
 
-use crate::extract::{head_table, neuron_table, HEAD_SUMMARY_TABLE, LAYER_DIRS, TOKENS_TABLE};
+use crate::extract::{
+    head_table, neuron_table, table_kind, HEAD_SUMMARY_TABLE, LAYER_DIRS, TOKENS_TABLE,
+};
 use crate::index::INDEX_DIR;
 use crate::resume::{active_run, ActiveRun, RUN_DIR};
 
@@ -210,24 +212,15 @@ fn check_files(report: &mut Verification, dir: &Path, manifest: &Manifest) {
     );
 }
 
-/// The kind of table a listed path holds, as `row_counts` names it.
-fn kind_of(path: &str) -> &str {
-    if path.starts_with("neurons/") {
-        "neurons"
-    } else if path.starts_with("heads/") {
-        "heads"
-    } else {
-        path.strip_suffix(".parquet").unwrap_or(path)
-    }
-}
-
 /// Row counts: per kind as the manifest sums them, and as the shape and
 /// options imply; one table per layer of each extracted kind.
 fn check_rows(report: &mut Verification, manifest: &Manifest) {
     let mut problems = Vec::new();
     let mut sums: BTreeMap<String, u64> = BTreeMap::new();
     for record in &manifest.tables {
-        *sums.entry(kind_of(&record.path).to_string()).or_default() += record.rows;
+        *sums
+            .entry(table_kind(&record.path).to_string())
+            .or_default() += record.rows;
     }
     if sums != manifest.row_counts {
         problems.push(format!(
@@ -338,7 +331,7 @@ fn check_index(report: &mut Verification, dir: &Path, manifest: &Manifest) {
 
 /// Entries the index of a dataset must hold: one per neuron row and head row.
 pub(crate) fn expected_entries(manifest: &Manifest) -> u64 {
-    ["neurons", "heads"]
+    LAYER_DIRS
         .iter()
         .filter_map(|kind| manifest.row_counts.get(*kind))
         .sum()
