@@ -176,3 +176,142 @@ fn bad_input_is_refused() {
         Err(PlotError::Dimensions(4))
     ));
 }
+
+/// A list shaped like the embedding rows of a neuron's top tokens: `n` vectors
+/// of `d` roughly Gaussian coordinates, each with its own length (within a
+/// factor of two of the others, so short vectors near the centre become the
+/// nearest neighbour of many), the first `outlier` times longer than it would
+/// be, and the last `copies` exact copies of vectors 1, 2, ….
+///
+/// Such lists have no clusters: their neighbour graph is well connected, the
+/// case in which early exaggeration shrinks the whole layout.
+fn token_like(seed: u64, n: usize, d: usize, outlier: f32, copies: usize) -> Vec<Vec<f32>> {
+    let mut random = Lcg(seed);
+    let mut vectors: Vec<Vec<f32>> = (0..n)
+        .map(|_| {
+            let length = (random.next() * 0.7).exp() * 0.03;
+            (0..d)
+                .map(|_| (0..4).map(|_| random.next()).sum::<f32>() * length)
+                .collect()
+        })
+        .collect();
+    vectors[0].iter_mut().for_each(|x| *x *= outlier);
+    for k in 0..copies {
+        vectors[n - 1 - k] = vectors[1 + k].clone();
+    }
+    vectors
+}
+
+/// Asserts that `tsne` spreads `vectors` out: finite coordinates and KL; a KL
+/// well below that of the starting layout (where every point is about equally
+/// near every other, which is also the KL of a collapsed layout); a layout
+/// spanning units of the Student-t kernel; distinct vectors at distinct places;
+/// copies of one vector each other's nearest neighbours.
+fn assert_spread(vectors: &[Vec<f32>], tsne: &Tsne, case: &str) {
+    let embedding = tsne.embed(vectors).unwrap();
+    let start = Tsne {
+        iterations: 0,
+        ..tsne.clone()
+    }
+    .embed(vectors)
+    .unwrap();
+    let n = vectors.len();
+    assert!(
+        embedding.coords.iter().all(|c| c.is_finite()),
+        "{case}: non-finite coordinates"
+    );
+    let kl = embedding.kl_divergence;
+    assert!(kl.is_finite() && kl >= 0.0, "{case}: KL {kl}");
+    assert!(
+        kl < 0.8 * start.kl_divergence,
+        "{case}: KL {kl} is hardly below the starting layout's {}",
+        start.kl_divergence
+    );
+
+    let points: Vec<&[f64]> = (0..n).map(|i| embedding.point(i)).collect();
+    let centroid: Vec<f64> = (0..tsne.dims)
+        .map(|c| points.iter().map(|p| p[c]).sum::<f64>() / n as f64)
+        .collect();
+    let radius = (points
+        .iter()
+        .map(|p| distance(p, &centroid).powi(2))
+        .sum::<f64>()
+        / n as f64)
+        .sqrt();
+    assert!(radius > 1.0, "{case}: the layout's radius is {radius:e}");
+    for i in 0..n {
+        for j in i + 1..n {
+            let d = distance(points[i], points[j]);
+            if vectors[i] != vectors[j] {
+                assert!(
+                    d > 1e-3 * radius,
+                    "{case}: distinct vectors {i} and {j} are {d:e} apart in a layout of radius {radius:e}"
+                );
+            } else {
+                assert_eq!(
+                    nearest(&points, i, 1),
+                    vec![j],
+                    "{case}: copies {i} and {j} are not each other's nearest neighbours"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn lists_without_clusters_spread_out_whatever_their_outliers() {
+    for n in [5, 7, 10, 16, 25, 40, 50, 64] {
+        for outlier in [1.0, 5.0, 30.0, 100.0] {
+            for copies in [0, n / 5] {
+                let seed = n as u64 * 1000 + outlier as u64 * 10 + copies as u64;
+                let vectors = token_like(seed, n, 64, outlier, copies);
+                let tsne = Tsne::with_seed(seed % 4);
+                let case = format!("n {n}, outlier ×{outlier}, {copies} copies, seed {seed}");
+                assert_spread(&vectors, &tsne, &case);
+            }
+        }
+    }
+}
+
+#[test]
+fn large_lists_spread_out_in_2d_and_3d() {
+    for (n, dims) in [(100, 2), (150, 3), (200, 2)] {
+        for (outlier, copies) in [(1.0, 0), (50.0, n / 10)] {
+            let seed = n as u64 + copies as u64;
+            let vectors = token_like(seed, n, 64, outlier, copies);
+            let tsne = Tsne {
+                dims,
+                seed,
+                ..Tsne::default()
+            };
+            let case = format!("n {n}, {dims}-D, outlier ×{outlier}, {copies} copies");
+            assert_spread(&vectors, &tsne, &case);
+        }
+    }
+}
+
+#[test]
+fn a_connected_list_keeps_its_shape_through_early_exaggeration() {
+    // After the 250 exaggerated iterations alone, the points are still apart:
+    // the layout has not shrunk past the precision of its coordinates.
+    let vectors = token_like(3, 50, 64, 20.0, 0);
+    let exaggerated_only = Tsne {
+        iterations: 250,
+        ..Tsne::default()
+    };
+    let embedding = exaggerated_only.embed(&vectors).unwrap();
+    let points: Vec<&[f64]> = (0..50).map(|i| embedding.point(i)).collect();
+    let widest = (0..50)
+        .flat_map(|i| (i + 1..50).map(move |j| (i, j)))
+        .map(|(i, j)| distance(points[i], points[j]))
+        .fold(0.0, f64::max);
+    for i in 0..50 {
+        for j in i + 1..50 {
+            let d = distance(points[i], points[j]);
+            assert!(
+                d > 1e-6 * widest,
+                "points {i} and {j} are {d:e} apart, the widest pair {widest:e}"
+            );
+        }
+    }
+}
