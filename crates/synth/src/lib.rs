@@ -25,17 +25,19 @@
 
 pub use checkpoint::write_checkpoint;
 pub use error::{Error, Result};
+pub use generate::generate;
 pub use hub::write_hub_cache;
 pub use plants::{Plant, PlantedToken, Plants};
 pub use presets::SynthModel;
 pub use spec::{Dtype, Gpt2Spec};
 pub use tokenizer::{synthetic_tokenizer, train_tokenizer, END_OF_TEXT, END_OF_TEXT_ID};
-pub use weights::{generate, Gpt2Weights};
+pub use weights::Gpt2Weights;
 
 pub mod presets;
 
 mod checkpoint;
 mod error;
+mod generate;
 mod hub;
 mod plants;
 mod spec;

@@ -8,12 +8,13 @@ use tokenizers::Tokenizer;
 
 use crate::checkpoint::{write_checkpoint, write_file};
 use crate::error::{Error, Result};
+use crate::generate::generate;
 use crate::plants::{Plant, PlantedToken, Plants};
 use crate::spec::{Dtype, Gpt2Spec};
 use crate::tokenizer::{
     synthetic_tokenizer, train_tokenizer, BOAT_WORDS, DIET_WORDS, END_OF_TEXT_ID, HEALTH_WORD,
 };
-use crate::weights::{generate, Gpt2Weights};
+use crate::weights::Gpt2Weights;
 
 /// Where the Polish corpus of the shipped tokenizer lives, resolved from
 /// this crate's source directory.
