@@ -15,7 +15,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use glossa_index::{Entry, Index, IndexBuilder, Matching, PairEntry, Search};
+use glossa_index::{HeadPairEntry, Index, IndexBuilder, Matching, NeuronEntry, Search};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
 const NEURONS: u32 = 4096;
@@ -53,7 +53,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut entries = entries.map(|(layer, unit, side, polarity, rank)| {
         let (token_id, noise) = token();
         let magnitude = 12.0 - rank as f32 * 0.1 - noise * 0.05;
-        Entry {
+        NeuronEntry {
             kind: UnitKind::Neuron,
             layer,
             unit,
@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         let (src, noise) = token();
                         let (dst, _) = token();
                         let magnitude = 30.0 - rank as f32 * 0.1 - noise * 0.05;
-                        builder.add_pair(&PairEntry {
+                        builder.add_pair(&HeadPairEntry {
                             layer,
                             head,
                             circuit,

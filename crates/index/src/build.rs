@@ -2,34 +2,25 @@
 //!
 //! Entries are buffered in blocks and written as one document per token and kind
 //! of unit in each block (the schema module says why). A head's pair goes into the
-//! documents of both its tokens, in the same block.
-//!
-//! The index is built in a fresh sibling of the target directory (same parent,
-//! hence same file system) and only moved into place once tantivy has committed
-//! it, so a reader finds either the previous complete index or the new complete
-//! one, never a half-written one. Replacing an existing index takes two renames
-//! (old aside, new in), so for an instant between them the path is empty; a reader
-//! arriving then gets [`Error::Missing`]. Readers that already opened the old
-//! index keep reading it: its files stay alive until they let go.
+//! documents of both its tokens, in the same block. The index is written in a
+//! staging directory and swapped into place once tantivy has committed it (the
+//! staging module says how).
 
 use std::cmp::Reverse;
 use std::collections::hash_map::{Entry as Slot, HashMap};
 use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tantivy::schema::Field;
 use tantivy::{IndexWriter, TantivyDocument};
 
+use crate::error::io_error;
 use crate::normalize::{fold_normalized, is_continuation, normalize};
 use crate::schema::{self, Code, Fields};
-use crate::{Entry, Error, PairEntry, PairSide, Result};
-
-/// The file tantivy writes last when it commits; its presence marks an index.
-const META_FILE: &str = "meta.json";
+use crate::staging::{Replace, Staging};
+use crate::{Error, HeadPairEntry, NeuronEntry, PairSide, Result};
 
 /// The least memory tantivy accepts per indexing thread (its
 /// `MEMORY_BUDGET_NUM_BYTES_MIN`, which it does not export).
@@ -67,7 +58,7 @@ pub struct BuildStats {
 /// [`IndexBuilder`].
 pub fn build<'a>(
     dir: &Path,
-    entries: impl IntoIterator<Item = Entry<'a>>,
+    entries: impl IntoIterator<Item = NeuronEntry<'a>>,
     memory_budget_bytes: usize,
     threads: usize,
 ) -> Result<BuildStats> {
@@ -88,7 +79,6 @@ pub fn build<'a>(
 /// fails on a display form adds nothing; one that fails on writing leaves the
 /// builder good only for dropping.
 pub struct IndexBuilder {
-    dir: PathBuf,
     // Declared before `staging` so that tantivy's threads are joined before the
     // staging directory is removed under them.
     writer: IndexWriter,
@@ -180,20 +170,27 @@ impl IndexBuilder {
     /// Fails at once with [`Error::NotAnIndex`] if `dir` exists and is neither
     /// empty nor an index, rather than after the work of building.
     pub fn create(dir: &Path, memory_budget_bytes: usize, threads: usize) -> Result<IndexBuilder> {
-        let started = Instant::now();
-        check_replaceable(dir)?;
-        let parent = parent_of(dir);
-        fs::create_dir_all(parent).map_err(io_error("creating", parent))?;
-        let staging = Staging::create(sibling(dir, "building")?)?;
+        IndexBuilder::create_with(dir, memory_budget_bytes, threads, Replace::IndexOrEmpty)
+    }
 
+    /// As [`create`](IndexBuilder::create), replacing what `replace` allows:
+    /// [`Replace::Anything`] for a path that only ever holds this index, so that a
+    /// damaged index, or a file in its place, is rebuilt rather than refused.
+    pub fn create_with(
+        dir: &Path,
+        memory_budget_bytes: usize,
+        threads: usize,
+        replace: Replace,
+    ) -> Result<IndexBuilder> {
+        let started = Instant::now();
+        let staging = Staging::create(dir, replace)?;
         let (schema, fields) = schema::schema();
-        let index = tantivy::Index::create_in_dir(&staging.path, schema)?;
+        let index = tantivy::Index::create_in_dir(staging.path(), schema)?;
         let block_budget = memory_budget_bytes / 2;
         let writer_budget = memory_budget_bytes - block_budget;
         let threads = threads.clamp(1, (writer_budget / MIN_THREAD_BUDGET).max(1));
         let writer = index.writer_with_num_threads(threads, writer_budget)?;
         Ok(IndexBuilder {
-            dir: dir.to_path_buf(),
             writer,
             staging,
             fields,
@@ -213,7 +210,7 @@ impl IndexBuilder {
     /// Fails with [`Error::UnexpectedKind`] if the entry is not a neuron's, and
     /// with [`Error::TokenMismatch`] if its token id was seen before with another
     /// display form.
-    pub fn add(&mut self, entry: &Entry<'_>) -> Result<()> {
+    pub fn add(&mut self, entry: &NeuronEntry<'_>) -> Result<()> {
         if entry.kind != UnitKind::Neuron {
             return Err(Error::UnexpectedKind { kind: entry.kind });
         }
@@ -240,7 +237,7 @@ impl IndexBuilder {
     ///
     /// Fails with [`Error::TokenMismatch`] if either token id was seen before with
     /// another display form, or if src and dst share an id but not a display form.
-    pub fn add_pair(&mut self, pair: &PairEntry<'_>) -> Result<()> {
+    pub fn add_pair(&mut self, pair: &HeadPairEntry<'_>) -> Result<()> {
         let src = (pair.src_token_id, pair.src_token);
         let dst = (pair.dst_token_id, pair.dst_token);
         // Both checked before either is added, so that a mismatch adds nothing.
@@ -320,11 +317,10 @@ impl IndexBuilder {
     }
 
     /// Writes the last block, commits, waits for tantivy's merges, and moves the
-    /// index into place, replacing whatever index was at the target directory.
+    /// index into place, replacing what was at the target directory.
     pub fn finish(mut self) -> Result<BuildStats> {
         self.write_block()?;
         let IndexBuilder {
-            dir,
             mut writer,
             staging,
             entries,
@@ -336,8 +332,8 @@ impl IndexBuilder {
         let index = writer.index().clone();
         writer.wait_merging_threads()?;
         let segments = index.searchable_segment_metas()?.len();
-        let bytes = dir_size(&staging.path)?;
-        staging.replace(&dir)?;
+        let bytes = dir_size(staging.path())?;
+        staging.replace()?;
         Ok(BuildStats {
             entries,
             documents,
@@ -421,114 +417,6 @@ fn add_all<R>(doc: &mut TantivyDocument, field: Field, rows: &[R], value: impl F
     rows.iter().for_each(|row| doc.add_u64(field, value(row)));
 }
 
-/// A staging directory that removes itself unless it was moved into place.
-struct Staging {
-    path: PathBuf,
-    moved: bool,
-}
-
-impl Staging {
-    fn create(path: PathBuf) -> Result<Staging> {
-        fs::create_dir(&path).map_err(io_error("creating", &path))?;
-        Ok(Staging { path, moved: false })
-    }
-
-    /// Moves the staged index to `dir`, setting aside and then deleting any index
-    /// already there.
-    fn replace(self, dir: &Path) -> Result<()> {
-        let exists = dir.symlink_metadata().is_ok();
-        if !exists {
-            return self.move_to(dir);
-        }
-        // Checked again: the directory may have changed while the index was built.
-        check_replaceable(dir)?;
-        let old = sibling(dir, "replaced")?;
-        fs::rename(dir, &old).map_err(io_error("setting aside the previous index", dir))?;
-        if let Err(error) = self.move_to(dir) {
-            // Put the previous index back; if even that fails, the error above is
-            // still the one worth reporting, and `old` holds the index intact.
-            let _ = fs::rename(&old, dir);
-            return Err(error);
-        }
-        fs::remove_dir_all(&old).map_err(io_error(
-            "the new index is in place, but deleting the previous one failed at",
-            &old,
-        ))
-    }
-
-    fn move_to(mut self, dir: &Path) -> Result<()> {
-        fs::rename(&self.path, dir).map_err(io_error("moving the finished index to", dir))?;
-        self.moved = true;
-        Ok(())
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if self.moved {
-            return;
-        }
-        // A failed or abandoned build; there is no caller left to tell if the
-        // cleanup fails, and a leftover dot-directory harms nothing.
-        let _ = fs::remove_dir_all(&self.path);
-    }
-}
-
-/// Refuses a target that exists and is neither an index nor an empty directory:
-/// replacing it would delete something this crate did not write.
-fn check_replaceable(dir: &Path) -> Result<()> {
-    let metadata = match dir.symlink_metadata() {
-        Ok(metadata) => metadata,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(error) => return Err(io_error("inspecting", dir)(error)),
-    };
-    if !metadata.is_dir() {
-        return Err(Error::NotAnIndex {
-            dir: dir.to_path_buf(),
-        });
-    }
-    if dir.join(META_FILE).is_file() {
-        return Ok(());
-    }
-    let mut contents = fs::read_dir(dir).map_err(io_error("listing", dir))?;
-    match contents.next() {
-        None => Ok(()),
-        Some(_) => Err(Error::NotAnIndex {
-            dir: dir.to_path_buf(),
-        }),
-    }
-}
-
-/// The directory that holds `dir` (the current one for a bare name).
-fn parent_of(dir: &Path) -> &Path {
-    match dir.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    }
-}
-
-/// A fresh hidden path beside `dir`, unique within this process and among
-/// processes, for `purpose` ("building", "replaced").
-fn sibling(dir: &Path, purpose: &str) -> Result<PathBuf> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let name = dir.file_name().ok_or_else(|| Error::Io {
-        what: "choosing a staging directory beside",
-        path: dir.to_path_buf(),
-        source: io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the index path must end in a directory name",
-        ),
-    })?;
-    let mut staged = std::ffi::OsString::from(".");
-    staged.push(name);
-    staged.push(format!(
-        ".{purpose}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    Ok(parent_of(dir).join(staged))
-}
-
 /// Total size of the files directly in `dir` (a tantivy index is flat).
 fn dir_size(dir: &Path) -> Result<u64> {
     let mut total = 0;
@@ -542,12 +430,6 @@ fn dir_size(dir: &Path) -> Result<u64> {
     Ok(total)
 }
 
-/// Wraps an I/O failure with what was being done and where.
-fn io_error(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
-    let path = path.to_path_buf();
-    move |source| Error::Io { what, path, source }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,7 +438,7 @@ mod tests {
     const VOCAB: [&str; 5] = ["dieta", "#owa", "Łódź", "(", "DIETA"];
 
     /// Every list of a small model, each token drawn from `VOCAB` by formula.
-    fn entries() -> Vec<Entry<'static>> {
+    fn entries() -> Vec<NeuronEntry<'static>> {
         let mut entries = Vec::new();
         for layer in 0..3 {
             for unit in 0..4 {
@@ -565,7 +447,7 @@ mod tests {
                         for rank in 1..=5 {
                             let token_id = (layer * 7 + unit * 3 + rank) % 5;
                             let magnitude = (10 - rank) as f32 + (unit as f32) / 8.0;
-                            entries.push(Entry {
+                            entries.push(NeuronEntry {
                                 kind: UnitKind::Neuron,
                                 layer,
                                 unit,
@@ -589,7 +471,7 @@ mod tests {
 
     /// Every list of a few heads, each pair drawn from `VOCAB` by formula: some
     /// with one token twice, some with two tokens that match alike.
-    fn pairs() -> Vec<PairEntry<'static>> {
+    fn pairs() -> Vec<HeadPairEntry<'static>> {
         let mut pairs = Vec::new();
         for layer in 0..3 {
             for head in 0..2 {
@@ -598,7 +480,7 @@ mod tests {
                         for rank in 1..=4 {
                             let src = (layer * 5 + head * 3 + rank) % 5;
                             let dst = (layer + head * 2 + rank * 3) % 5;
-                            pairs.push(PairEntry {
+                            pairs.push(HeadPairEntry {
                                 layer,
                                 head,
                                 circuit,

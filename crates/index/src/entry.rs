@@ -10,11 +10,11 @@ use serde::Serialize;
 ///
 /// A feed-forward neuron has four lists (key and value side, top and bottom end),
 /// each holding its strongest tokens; every token of every list becomes one entry.
-/// Attention heads list pairs of tokens instead: see [`PairEntry`].
+/// Attention heads list pairs of tokens instead: see [`HeadPairEntry`].
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Entry<'a> {
+pub struct NeuronEntry<'a> {
     /// Whether the list belongs to a neuron or a head; always
-    /// [`UnitKind::Neuron`], since a head's entries are [`PairEntry`]s.
+    /// [`UnitKind::Neuron`], since a head's entries are [`HeadPairEntry`]s.
     pub kind: UnitKind,
     /// The layer, counted from 0.
     pub layer: u32,
@@ -41,7 +41,7 @@ pub struct Entry<'a> {
 /// strongest (src, dst) pairs. A pair is found by either of its tokens: a search
 /// for `dieta` finds the pairs that have it as src, as dst, or as both.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PairEntry<'a> {
+pub struct HeadPairEntry<'a> {
     /// The layer, counted from 0.
     pub layer: u32,
     /// The head's index within its layer.
@@ -54,11 +54,11 @@ pub struct PairEntry<'a> {
     pub rank: u32,
     /// VO: the attended token; QK: the query token.
     pub src_token_id: u32,
-    /// The src token's display form (as [`Entry::token`]).
+    /// The src token's display form (as [`NeuronEntry::token`]).
     pub src_token: &'a str,
     /// VO: the promoted token; QK: the key token.
     pub dst_token_id: u32,
-    /// The dst token's display form (as [`Entry::token`]).
+    /// The dst token's display form (as [`NeuronEntry::token`]).
     pub dst_token: &'a str,
     /// The circuit's score for the pair.
     pub score: f32,

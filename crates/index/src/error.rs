@@ -1,7 +1,7 @@
 //! What can go wrong while building or reading the index.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use glossa_tables::UnitKind;
 
@@ -28,15 +28,20 @@ pub enum Error {
         reason: String,
     },
 
-    /// A build was asked to replace a directory that does not look like an index.
-    /// Replacing it would delete whatever it holds, so the build refuses.
+    /// A build was asked to replace something that does not look like an index.
+    /// Replacing it would delete whatever it holds, so the build refuses (unless
+    /// told with [`Replace::Anything`](crate::Replace::Anything) that the path
+    /// only ever holds the index).
     #[error(
-        "refusing to replace {}: it is not empty and does not hold a search index",
+        "refusing to replace {}: {found}, not a search index; remove {} to build the index there",
+        dir.display(),
         dir.display()
     )]
     NotAnIndex {
-        /// The directory that would have been replaced.
+        /// The path that would have been replaced.
         dir: PathBuf,
+        /// What is there instead of an index, in words.
+        found: &'static str,
     },
 
     /// One token id came with two display forms; the index keeps one per id.
@@ -50,10 +55,10 @@ pub enum Error {
         second: String,
     },
 
-    /// An [`Entry`](crate::Entry) of a kind other than neuron was added; a head's
-    /// entries are [`PairEntry`](crate::PairEntry)s.
+    /// A [`NeuronEntry`](crate::NeuronEntry) of a kind other than neuron was
+    /// added; a head's entries are [`HeadPairEntry`](crate::HeadPairEntry)s.
     #[error(
-        "an Entry describes a neuron's list, not a {kind}'s; head pairs are added as PairEntry"
+        "a NeuronEntry describes a neuron's list, not a {kind}'s; head pairs are added as HeadPairEntry"
     )]
     UnexpectedKind {
         /// The kind the entry named.
@@ -65,12 +70,21 @@ pub enum Error {
     NoTerms,
 
     /// A query could not be understood: a malformed pair (`-> B`, `A ->`,
-    /// `A -> B -> C`), or a pair combined with other terms.
+    /// `A -> B -> C`) or a malformed term (`*`, `dieta~x`, a prefix too long).
     #[error("cannot search for {query:?}: {reason}")]
     BadQuery {
         /// The query as given, its words joined by spaces.
         query: String,
         /// What is wrong with it, in words.
+        reason: String,
+    },
+
+    /// A search that could never return a hit: its filters contradict each other
+    /// or what it looks for (a circuit with neurons only, a pair with a side), or
+    /// its limit is 0.
+    #[error("invalid search: {reason}")]
+    InvalidSearch {
+        /// What contradicts what, in words.
         reason: String,
     },
 
@@ -89,6 +103,12 @@ pub enum Error {
     /// tantivy failed while writing or searching.
     #[error(transparent)]
     Tantivy(#[from] tantivy::TantivyError),
+}
+
+/// Wraps an I/O failure with what was being done and where.
+pub(crate) fn io_error(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io { what, path, source }
 }
 
 /// The result of every fallible operation of this crate.

@@ -7,43 +7,53 @@
 //! round: which neurons have `dieta` among their strongest tokens, which heads
 //! pair it with another token, and how strongly?
 //!
-//! - [`build`] (or an [`IndexBuilder`]) takes one [`Entry`] per token of each
-//!   neuron list and one [`PairEntry`] per pair of each head list, stores them as
-//!   one tantivy document per token (and kind) whose columns hold all of that
-//!   token's entries, a pair under both its tokens, and swaps the finished index
-//!   into place.
-//! - [`Index::open`] and [`Index::search`] answer a [`Search`] with [`Hit`]s,
-//!   ranked by where the token stands in its list, not by text relevance.
-//!   [`Search::parse_terms`] reads a query's words, including the pair search
-//!   `dieta -> zdrowie`, prefixes (`diet*`), fuzzy terms (`dieta~1`) and
-//!   continuation pieces (`#owa`). [`Index::count_by_layer`] says in which
-//!   layers the matching units sit.
+//! - [`build`] (or an [`IndexBuilder`]) takes one [`NeuronEntry`] per token of
+//!   each neuron list and one [`HeadPairEntry`] per pair of each head list,
+//!   stores them as one tantivy document per token (and kind) whose columns hold
+//!   all of that token's entries, a pair under both its tokens, and swaps the
+//!   finished index into place. What it may replace there is a [`Replace`]
+//!   policy; [`is_staging_leftover`] recognises what an interrupted build left
+//!   beside the index.
+//! - [`Index::open`] and [`Index::search`] answer a [`Search`] with [`Hit`]s (a
+//!   [`NeuronHit`] or a [`HeadHit`]), ranked by where the token stands in its
+//!   list, not by text relevance. A search looks for a [`Lookup`]: terms, or a
+//!   pair of them. [`Lookup::parse`] reads a query's words, including the pair
+//!   search `dieta -> zdrowie`, prefixes (`diet*`), fuzzy terms (`dieta~1`) and
+//!   continuation pieces (`#owa`); [`Search::validate`] refuses filters that
+//!   contradict each other. [`Index::count_by_layer`] says in which layers the
+//!   matching units sit. A damaged index is an [`Error::Corrupt`], never a crash.
 //! - [`normalize`] and [`fold`] decide what matches what, at index and query
-//!   time alike: case, word-initial markers (`Ġ`, `▁`, a space) and the
-//!   continuation `#` are ignored; diacritics too with [`Matching::Folded`], the
-//!   default.
+//!   time alike: case, Unicode composition, word-initial markers (`Ġ`, `▁`, a
+//!   space) and the continuation `#` are ignored; diacritics too with
+//!   [`Matching::Folded`], the default.
 //!
 //! ```no_run
 //! use glossa_index::{Index, Search};
 //!
 //! let index = Index::open("out/index")?;
-//! for hit in index.search(&Search::new(["Ġdieta"]))? {
-//!     println!("layer {} {} {}: rank {}", hit.layer, hit.kind, hit.unit, hit.rank);
+//! for hit in index.search(&Search::parse_terms(&["Ġdieta"])?)? {
+//!     println!("layer {} {} {}: rank {}", hit.layer(), hit.kind(), hit.unit(), hit.rank());
 //! }
 //! # Ok::<(), glossa_index::Error>(())
 //! ```
 
 pub use build::{build, BuildStats, IndexBuilder};
-pub use entry::{Entry, PairEntry, PairSide};
+pub use entry::{HeadPairEntry, NeuronEntry, PairSide};
 pub use error::{Error, Result};
+pub use hit::{HeadHit, Hit, NeuronHit};
 pub use normalize::{fold, normalize};
-pub use search::{Hit, Index, Matching, Search, DEFAULT_LIMIT};
+pub use query::Lookup;
+pub use search::{Index, Matching, Search, DEFAULT_LIMIT};
+pub use staging::{is_staging_leftover, Replace};
 
 mod build;
 mod collector;
+mod damage;
 mod entry;
 mod error;
+mod hit;
 mod normalize;
 mod query;
 mod schema;
 mod search;
+mod staging;

@@ -7,6 +7,7 @@
 //! right.
 
 use tantivy::tokenizer::{AsciiFoldingFilter, RawTokenizer, TextAnalyzer, TokenStream};
+use unicode_normalization::UnicodeNormalization;
 
 /// Characters that mark a word-initial piece in raw tokenizer vocabularies: GPT-2's
 /// byte-level `Ġ`, SentencePiece's `▁`, and the plain space they stand for.
@@ -17,18 +18,23 @@ const CONTINUATION_MARKER: char = '#';
 
 /// The term under which a token is indexed and a query term is looked up.
 ///
-/// Three steps, in this order:
+/// Four steps, in this order:
 /// 1. a leading word marker (`Ġ`, `▁` or a space) is dropped, so the raw piece
 ///    `Ġdieta` and the query ` dieta` both become `dieta`;
 /// 2. a leading `#` is dropped, so the continuation piece `#owa` matches `owa`;
-/// 3. the rest is lowercased by Unicode rules (`Łódź` becomes `łódź`).
+/// 3. the rest is lowercased by Unicode rules (`Łódź` becomes `łódź`);
+/// 4. and brought to Unicode normal form C, so that a letter typed as a base
+///    letter and a combining mark (`a` + U+0328, as some keyboards and file
+///    systems write `ą`) is the same term as the precomposed one.
 ///
 /// A marker is only dropped when something follows it: the token that is just a
 /// space, or just `#`, must still have a term of its own.
 pub fn normalize(text: &str) -> String {
     let text = strip_leading(text, &WORD_MARKERS);
     let text = strip_leading(text, &[CONTINUATION_MARKER]);
-    text.to_lowercase()
+    // Composed after lowercasing: lowercasing can itself leave a decomposed
+    // sequence (`İ` becomes `i` + U+0307).
+    text.to_lowercase().nfc().collect()
 }
 
 /// The diacritic-insensitive term: [`normalize`], then folded to ASCII where a
@@ -100,6 +106,14 @@ mod tests {
         assert_eq!(normalize("dieta,"), "dieta,");
         assert_eq!(normalize("("), "(");
         assert_eq!(normalize("<C5>"), "<c5>");
+    }
+
+    #[test]
+    fn decomposed_letters_are_composed() {
+        let decomposed = "DIETA\u{328}";
+        assert_eq!(normalize(decomposed), "dietą");
+        assert_eq!(fold(decomposed), "dieta");
+        assert_eq!(normalize("Ło\u{301}dz\u{301}"), normalize("Łódź"));
     }
 
     #[test]

@@ -10,27 +10,27 @@
 //!
 //! A pair search (`A -> B`) looks up `A` the same way, after collecting which
 //! tokens `B` matches; see the collector module.
+//!
+//! Every read of the index's data runs inside [`contained`], so that a damaged
+//! index is an error, not a crash (the damage module says why).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fmt::Display;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
-use serde::{Serialize, Serializer};
+use tantivy::collector::Collector;
 use tantivy::directory::error::OpenDirectoryError;
 use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query, RegexQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, ReloadPolicy, Searcher, TantivyError, Term};
 
 use crate::collector::{Columns, Filter, Found, HeadTokens, Heads, HitCollector, Ranked};
+use crate::damage::{check_footers, contained};
 use crate::normalize::{fold, normalize};
 use crate::query::{escape_regex, Pattern, Shape};
 use crate::schema::{self, Code, Fields};
-use crate::{Error, PairSide, Result};
-
-/// The arrows that separate the two tokens of a pair query.
-const ARROWS: [&str; 2] = ["->", "→"];
+use crate::{Error, HeadHit, Hit, Lookup, NeuronHit, PairSide, Result};
 
 /// How many hits a [`Search`] returns unless told otherwise.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -51,22 +51,12 @@ pub enum Matching {
 
 /// A search: which tokens, in which lists, and how many hits.
 ///
-/// Either `terms` or `pair` names what to look for, not both.
+/// [`Search::validate`] says whether the filters can ever be met together;
+/// every search checks it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Search {
-    /// The tokens to look for; a neuron entry matches if its token matches any of
-    /// them, a head pair if either of its tokens does.
-    ///
-    /// Each term is read in the query syntax: `diet*` (a prefix), `dieta~1` or
-    /// `dieta~2` (within that edit distance; `dieta~` is `dieta~1`), `#owa`
-    /// (continuation pieces only; `owa` matches word-initial and continuation
-    /// pieces alike), or a token matched whole. A malformed term (`*`, `~1`,
-    /// `dieta~3`, `dieta~3x`) makes the search fail with [`Error::BadQuery`].
-    pub terms: Vec<String>,
-    /// A (src, dst) pair of tokens to look for instead of `terms`: a head pair
-    /// matches if its src matches the first and its dst the second. Neuron
-    /// entries never match a pair. Both are read in the query syntax of `terms`.
-    pub pair: Option<(String, String)>,
+    /// What to look for: tokens, or a (src, dst) pair of them.
+    pub lookup: Lookup,
     /// Only this layer.
     pub layer: Option<u32>,
     /// Only this side; neurons only, so setting it leaves out heads.
@@ -77,19 +67,18 @@ pub struct Search {
     pub polarity: Option<Polarity>,
     /// Only this kind of unit.
     pub kind: Option<UnitKind>,
-    /// At most this many hits; [`Index::count`] ignores it.
+    /// At most this many hits, at least 1; [`Index::count`] ignores it.
     pub limit: usize,
     /// How query terms are compared with tokens.
     pub matching: Matching,
 }
 
-impl Default for Search {
-    /// No terms and no pair (which a search rejects), no filters,
-    /// [`DEFAULT_LIMIT`] hits, [`Matching::Folded`].
-    fn default() -> Search {
+impl From<Lookup> for Search {
+    /// A search for `lookup` with no filters, [`DEFAULT_LIMIT`] hits and
+    /// [`Matching::Folded`].
+    fn from(lookup: Lookup) -> Search {
         Search {
-            terms: Vec::new(),
-            pair: None,
+            lookup,
             layer: None,
             side: None,
             circuit: None,
@@ -104,185 +93,76 @@ impl Default for Search {
 impl Search {
     /// A search for any of `terms`, with the defaults for everything else.
     pub fn new<T: Into<String>>(terms: impl IntoIterator<Item = T>) -> Search {
-        Search {
-            terms: terms.into_iter().map(Into::into).collect(),
-            ..Search::default()
-        }
+        Search::from(Lookup::Terms(terms.into_iter().map(Into::into).collect()))
     }
 
     /// A search for head pairs from `src` to `dst`, with the defaults for
     /// everything else.
     pub fn pair(src: impl Into<String>, dst: impl Into<String>) -> Search {
-        Search {
-            pair: Some((src.into(), dst.into())),
-            ..Search::default()
-        }
+        Search::from(Lookup::Pair(src.into(), dst.into()))
     }
 
-    /// A search for the query `words`, with the defaults for everything else: the
-    /// pair search `A -> B` if they hold an arrow, else a search for any of them.
-    ///
-    /// The arrow is `->` or `→`, standing alone (`dieta -> zdrowie`) or inside a
-    /// word (`dieta->zdrowie`, `"dieta -> zdrowie"`); the text on either side of an
-    /// arrow is split at white space, and each side must then hold exactly one
-    /// token. Words without an arrow are kept whole, so `" "` looks for the space
-    /// token. A word that is only an arrow is always read as one, so the arrow
-    /// tokens themselves can only be looked for with [`Search::new`].
-    ///
-    /// Each token is then read in the query syntax described at
-    /// [`Search::terms`] (`diet*`, `dieta~1`, `#owa`), and checked here, so that
-    /// a malformed one is reported before any index is opened.
-    ///
-    /// Fails with [`Error::NoTerms`] if the words hold nothing to look for, and
-    /// with [`Error::BadQuery`] for a malformed pair (`-> B`, `A ->`, `A B -> C`,
-    /// `A -> B -> C`) or a malformed term (`*`, `~3x`, `dieta~9`).
+    /// A search for the query `words` (see [`Lookup::parse`]), with the defaults
+    /// for everything else.
     pub fn parse_terms<S: AsRef<str>>(words: &[S]) -> Result<Search> {
-        let search = Search::parse_words(words)?;
-        let words = || {
-            words
-                .iter()
-                .map(AsRef::as_ref)
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let pair = search.pair.iter().flat_map(|(src, dst)| [src, dst]);
-        for term in search.terms.iter().chain(pair) {
-            Pattern::parse(term).map_err(|reason| Error::BadQuery {
-                query: words(),
-                reason: format!("{term:?}: {reason}"),
-            })?;
-        }
-        Ok(search)
+        Lookup::parse(words).map(Search::from)
     }
 
-    /// [`Search::parse_terms`] up to reading each token's syntax.
-    fn parse_words<S: AsRef<str>>(words: &[S]) -> Result<Search> {
-        let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
-        let bad = |reason: &str| Error::BadQuery {
-            query: words.join(" "),
-            reason: reason.to_string(),
-        };
-        // Each word split at its arrows: `None` stands for an arrow.
-        let mut pieces: Vec<Option<&str>> = Vec::new();
-        for &word in &words {
-            if split_arrow(word).is_none() {
-                if !word.is_empty() {
-                    pieces.push(Some(word));
-                }
-                continue;
+    /// Checks that the filters can be met together and leave room for a hit.
+    ///
+    /// Fails with [`Error::InvalidSearch`], naming what contradicts what, for a
+    /// circuit with the neuron kind, a side with the head kind, a side with a
+    /// circuit, a pair with the neuron kind or with a side, or a limit of 0.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_filters()?;
+        if self.limit == 0 {
+            return Err(invalid("a limit of 0 leaves room for no hit".into()));
+        }
+        Ok(())
+    }
+
+    /// [`Search::validate`] but for the limit, which counting ignores.
+    fn validate_filters(&self) -> Result<()> {
+        let neurons_only = self.kind == Some(UnitKind::Neuron);
+        if let Some(circuit) = self.circuit {
+            if neurons_only {
+                return Err(invalid(format!(
+                    "a circuit ({circuit}) belongs to heads, but the kind asks for neurons only"
+                )));
             }
-            let mut rest = word;
-            while let Some((before, after)) = split_arrow(rest) {
-                pieces.extend(before.split_whitespace().map(Some));
-                pieces.push(None);
-                rest = after;
+            if let Some(side) = self.side {
+                return Err(invalid(format!(
+                    "a side ({side}) belongs to neurons and a circuit ({circuit}) to heads; \
+                     a search takes one or the other"
+                )));
             }
-            pieces.extend(rest.split_whitespace().map(Some));
         }
-        let mut sides = pieces.split(Option::is_none);
-        let (Some(src), dst, None) = (sides.next(), sides.next(), sides.next()) else {
-            return Err(bad("a pair query has one arrow, between two tokens"));
-        };
-        let Some(dst) = dst else {
-            let terms: Vec<&str> = src.iter().flatten().copied().collect();
-            return if terms.is_empty() {
-                Err(Error::NoTerms)
-            } else {
-                Ok(Search::new(terms))
-            };
-        };
-        match (src, dst) {
-            ([Some(src)], [Some(dst)]) => Ok(Search::pair(*src, *dst)),
-            ([], _) => Err(bad("the arrow needs a token before it")),
-            (_, []) => Err(bad("the arrow needs a token after it")),
-            _ => Err(bad("a pair query has one token on each side of the arrow")),
+        if let Some(side) = self.side {
+            if self.kind == Some(UnitKind::Head) {
+                return Err(invalid(format!(
+                    "a side ({side}) belongs to neurons, but the kind asks for heads only"
+                )));
+            }
         }
+        if let Lookup::Pair(src, dst) = &self.lookup {
+            let pair = format!("a pair ({src} -> {dst}) is only found in heads");
+            if neurons_only {
+                return Err(invalid(format!(
+                    "{pair}, but the kind asks for neurons only"
+                )));
+            }
+            if let Some(side) = self.side {
+                return Err(invalid(format!(
+                    "{pair}, but a side ({side}) belongs to neurons"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
-/// The text before and after the first arrow in `text`, if it holds one.
-fn split_arrow(text: &str) -> Option<(&str, &str)> {
-    ARROWS
-        .iter()
-        .filter_map(|arrow| text.find(arrow).map(|at| (at, arrow.len())))
-        .min()
-        .map(|(at, len)| (&text[..at], &text[at + len..]))
-}
-
-/// One matching neuron entry or head pair, with every field of the
-/// [`Entry`](crate::Entry) or [`PairEntry`](crate::PairEntry) it was indexed from.
-///
-/// The fields that only one kind has are `None` for the other: a neuron hit has
-/// `side`, `token_id` and `token`; a head hit has `circuit`, the `src_…` and
-/// `dst_…` fields, and `matched`. Serialises with the field names below, leaving
-/// out the `None`s, and the enums as their table names (`"neuron"`, `"key"`,
-/// `"top"`, `"vo"`, `"src"`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Hit {
-    /// Whether the list belongs to a neuron or a head.
-    #[serde(serialize_with = "as_name")]
-    pub kind: UnitKind,
-    /// The layer, counted from 0.
-    pub layer: u32,
-    /// The neuron's or head's index within its layer.
-    pub unit: u32,
-    /// Neurons: which weight vector of the neuron was projected.
-    #[serde(
-        serialize_with = "as_some_name",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub side: Option<Side>,
-    /// Heads: which matrix of the head the list comes from.
-    #[serde(
-        serialize_with = "as_some_name",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub circuit: Option<Circuit>,
-    /// Which end of the ranking the list holds.
-    #[serde(serialize_with = "as_name")]
-    pub polarity: Polarity,
-    /// The position in the list, 1 for the strongest token or pair.
-    pub rank: u32,
-    /// Neurons: the token's id in the model's vocabulary.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_id: Option<u32>,
-    /// Neurons: the token's display form.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// The score that earned the token or pair its rank.
-    pub score: f32,
-    /// Heads: the src token's id (VO: attended; QK: query).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub src_token_id: Option<u32>,
-    /// Heads: the src token's display form.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub src_token: Option<String>,
-    /// Heads: the dst token's id (VO: promoted; QK: key).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dst_token_id: Option<u32>,
-    /// Heads: the dst token's display form.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dst_token: Option<String>,
-    /// Heads: which of the pair's tokens matched the search; [`PairSide::Both`]
-    /// for every hit of a pair search.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub matched: Option<PairSide>,
-}
-
-/// Serialises a table enum as the name its `Display` (that is, `as_str`) gives.
-fn as_name<T: Display, S: Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(value)
-}
-
-/// As [`as_name`], for a field that is left out when `None`.
-fn as_some_name<T: Display, S: Serializer>(
-    value: &Option<T>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(value) => serializer.collect_str(value),
-        None => serializer.serialize_none(),
-    }
+fn invalid(reason: String) -> Error {
+    Error::InvalidSearch { reason }
 }
 
 /// An open index, ready to answer searches.
@@ -299,15 +179,23 @@ pub struct Index {
     /// The display form of every token that a head pair holds, by token id: a
     /// pair is found through one of its tokens, and shows both.
     head_tokens: HashMap<u64, Box<str>>,
+    /// Neuron entries and head pairs, each pair counted once.
+    entries: u64,
 }
 
 impl Index {
     /// Opens the index in `dir`.
     ///
     /// Fails with [`Error::Missing`] if `dir` does not exist, and with
-    /// [`Error::Corrupt`] if it does not hold a complete index of this version.
+    /// [`Error::Corrupt`] if it does not hold a complete, undamaged index of this
+    /// version.
     pub fn open(dir: impl AsRef<Path>) -> Result<Index> {
         let dir = dir.as_ref();
+        contained(dir, || Index::open_unguarded(dir))
+    }
+
+    /// [`Index::open`], outside [`contained`].
+    fn open_unguarded(dir: &Path) -> Result<Index> {
         let corrupt = |reason: String| Error::Corrupt {
             dir: dir.to_path_buf(),
             reason,
@@ -327,6 +215,13 @@ impl Index {
                 "its fields differ from the ones this version writes".to_string(),
             ));
         }
+        let segment_ids: Vec<String> = index
+            .searchable_segment_metas()
+            .map_err(|error| corrupt(error.to_string()))?
+            .iter()
+            .map(|meta| meta.id().uuid_string())
+            .collect();
+        check_footers(dir, &segment_ids)?;
         let reader = index
             .reader_builder()
             // A built index never changes in place; there is nothing to reload.
@@ -350,22 +245,24 @@ impl Index {
                     .or_insert_with(|| display.into());
             }
         }
+        let entries = segments
+            .iter()
+            .map(|columns| u64::from(columns.entries()))
+            .sum();
         Ok(Index {
             dir: dir.to_path_buf(),
             searcher,
             fields,
             segments: segments.into(),
             head_tokens,
+            entries,
         })
     }
 
     /// The number of entries indexed: neuron entries and head pairs, each pair
-    /// counted once.
+    /// counted once. Read at open, so it never touches the index's files.
     pub fn entries(&self) -> u64 {
-        self.segments
-            .iter()
-            .map(|columns| u64::from(columns.entries()))
-            .sum()
+        self.entries
     }
 
     /// The best `search.limit` matches, neurons and heads ranked together: rank
@@ -373,30 +270,37 @@ impl Index {
     /// (neurons first), side or circuit, polarity ascending. A head pair whose
     /// tokens both match is one hit.
     ///
-    /// Fails with [`Error::NoTerms`] if the search names no term and no pair, and
-    /// with [`Error::BadQuery`] if it names both.
+    /// Fails with [`Error::InvalidSearch`] if [`Search::validate`] does, with
+    /// [`Error::NoTerms`] if the search names no term, with [`Error::BadQuery`]
+    /// if a term is malformed, and with [`Error::Corrupt`] if the index turns out
+    /// to be damaged.
     pub fn search(&self, search: &Search) -> Result<Vec<Hit>> {
-        let found = self.collect(search, search.limit, false)?;
-        found
-            .best
-            .into_iter()
-            .map(|(ranked, address)| self.hit(ranked, address))
-            .collect()
+        search.validate()?;
+        contained(&self.dir, || {
+            let found = self.collect(search, search.limit, false)?;
+            found
+                .best
+                .into_iter()
+                .map(|(ranked, address)| self.hit(ranked, address))
+                .collect()
+        })
     }
 
     /// How many entries match `search`, ignoring its limit; fails as
-    /// [`search`](Index::search) does.
+    /// [`search`](Index::search) does, but for the limit.
     pub fn count(&self, search: &Search) -> Result<usize> {
-        Ok(self.collect(search, 0, false)?.count)
+        search.validate_filters()?;
+        contained(&self.dir, || Ok(self.collect(search, 0, false)?.count))
     }
 
     /// Where in the model the matches of `search` live: for each layer and kind
     /// of unit, the number of distinct units (neurons or heads) with at least one
     /// matching entry that passes the filters. Sorted by layer, then kind
     /// (neurons first); layers and kinds without a match are left out. Ignores
-    /// the limit; fails as [`search`](Index::search) does.
+    /// the limit; fails as [`count`](Index::count) does.
     pub fn count_by_layer(&self, search: &Search) -> Result<Vec<(u32, UnitKind, u64)>> {
-        let found = self.collect(search, 0, true)?;
+        search.validate_filters()?;
+        let found = contained(&self.dir, || self.collect(search, 0, true))?;
         let mut counts: BTreeMap<(u64, u64), u64> = BTreeMap::new();
         for &(layer, kind, _) in &found.units {
             *counts.entry((layer, kind)).or_default() += 1;
@@ -418,12 +322,12 @@ impl Index {
     /// Counts the matches of `search` and keeps the best `limit`; with `units`,
     /// also gathers every matching unit.
     fn collect(&self, search: &Search, limit: usize, units: bool) -> Result<Found> {
-        let lookup = |terms: &[&String]| self.lookup(search.matching, terms);
+        let lookup = |terms: &[&str]| self.lookup(search.matching, terms);
         let heads_wanted =
             search.kind.is_none_or(|kind| kind == UnitKind::Head) && search.side.is_none();
-        let (query, neurons, heads) = match &search.pair {
-            None => {
-                let terms: Vec<&String> = search.terms.iter().collect();
+        let (query, neurons, heads) = match &search.lookup {
+            Lookup::Terms(terms) => {
+                let terms: Vec<&str> = terms.iter().map(String::as_str).collect();
                 let query = lookup(&terms)?;
                 let neurons = search.kind.is_none_or(|kind| kind == UnitKind::Neuron)
                     && search.circuit.is_none();
@@ -434,15 +338,9 @@ impl Index {
                 };
                 (query, neurons, heads)
             }
-            Some((src, dst)) => {
-                if !search.terms.is_empty() {
-                    return Err(Error::BadQuery {
-                        query: format!("{} {src} -> {dst}", search.terms.join(" ")),
-                        reason: "a pair search takes no other terms".to_string(),
-                    });
-                }
-                let query = lookup(&[src])?;
-                let dst = lookup(&[dst])?;
+            Lookup::Pair(src, dst) => {
+                let query = lookup(&[src.as_str()])?;
+                let dst = lookup(&[dst.as_str()])?;
                 let heads = if heads_wanted {
                     Some(Heads::Pair(Arc::new(self.head_tokens_of(&*dst)?)))
                 } else {
@@ -464,7 +362,7 @@ impl Index {
             limit,
             units,
         };
-        Ok(self.searcher.search(query.as_ref(), &collector)?)
+        self.run(query.as_ref(), &collector)
     }
 
     /// The union of the lookups of `terms`, each read in the query syntax and
@@ -472,15 +370,15 @@ impl Index {
     /// dictionary, not the documents.
     ///
     /// Fails with [`Error::NoTerms`] if there are none, and with
-    /// [`Error::BadQuery`] if one is malformed.
-    fn lookup(&self, matching: Matching, terms: &[&String]) -> Result<Box<dyn Query>> {
+    /// [`Error::BadQuery`] if one is malformed or too long to look up.
+    fn lookup(&self, matching: Matching, terms: &[&str]) -> Result<Box<dyn Query>> {
         let (field, key): (Field, fn(&str) -> String) = match matching {
             Matching::Exact => (self.fields.term, normalize),
             Matching::Folded => (self.fields.folded, fold),
         };
         // Distinct after normalisation: "dieta" and "DIETA" are one lookup.
-        let mut keys = BTreeSet::new();
-        for term in terms {
+        let mut keys = BTreeMap::new();
+        for &term in terms {
             let bad = |reason: String| Error::BadQuery {
                 query: term.to_string(),
                 reason,
@@ -490,19 +388,28 @@ impl Index {
             if text.is_empty() && pattern.shape != Shape::Whole {
                 return Err(bad("the term is empty once normalised".into()));
             }
-            keys.insert((text, pattern.shape, pattern.continuation));
+            keys.entry((text, pattern.shape, pattern.continuation))
+                .or_insert(term);
         }
         let mut queries = Vec::with_capacity(keys.len());
-        for (text, shape, continuation) in keys {
+        for ((text, shape, continuation), term) in keys {
             let query: Box<dyn Query> = match shape {
                 Shape::Whole => Box::new(TermQuery::new(
                     Term::from_field_text(field, &text),
                     IndexRecordOption::Basic,
                 )),
-                Shape::Prefix => Box::new(RegexQuery::from_pattern(
-                    &format!("{}.*", escape_regex(&text)),
-                    field,
-                )?),
+                // The escaped pattern is always valid, so the only way to fail is
+                // an automaton over tantivy's size limit: a prefix too long.
+                Shape::Prefix => Box::new(
+                    RegexQuery::from_pattern(&format!("{}.*", escape_regex(&text)), field)
+                        .map_err(|_| Error::BadQuery {
+                            query: term.to_string(),
+                            reason: format!(
+                                "the prefix is too long to look up ({} characters); shorten it",
+                                text.chars().count()
+                            ),
+                        })?,
+                ),
                 Shape::Fuzzy(distance) => Box::new(FuzzyTermQuery::new(
                     Term::from_field_text(field, &text),
                     distance,
@@ -532,7 +439,12 @@ impl Index {
         let collector = HeadTokens {
             segments: Arc::clone(&self.segments),
         };
-        Ok(self.searcher.search(query, &collector)?)
+        self.run(query, &collector)
+    }
+
+    /// Runs `query` through `collector`.
+    fn run<C: Collector>(&self, query: &dyn Query, collector: &C) -> Result<C::Fruit> {
+        Ok(self.searcher.search(query, collector)?)
     }
 
     /// Decodes a collected row and looks up the display forms of its tokens.
@@ -542,34 +454,30 @@ impl Index {
             reason: format!("{what} of an entry in document {address:?} is invalid"),
         };
         let small = |value: u64, what: &str| u32::try_from(value).map_err(|_| corrupt(what));
-        let mut hit = Hit {
-            kind: UnitKind::from_code(ranked.kind).ok_or_else(|| corrupt("the kind"))?,
-            layer: small(ranked.layer, "the layer")?,
-            unit: small(ranked.unit, "the unit")?,
-            side: None,
-            circuit: None,
-            polarity: Polarity::from_code(ranked.polarity)
-                .ok_or_else(|| corrupt("the polarity"))?,
-            rank: small(ranked.rank, "the rank")?,
-            token_id: None,
-            token: None,
-            score: f32::from_bits(small(ranked.score, "the score")?),
-            src_token_id: None,
-            src_token: None,
-            dst_token_id: None,
-            dst_token: None,
-            matched: None,
-        };
-        match hit.kind {
+        let kind = UnitKind::from_code(ranked.kind).ok_or_else(|| corrupt("the kind"))?;
+        let layer = small(ranked.layer, "the layer")?;
+        let unit = small(ranked.unit, "the unit")?;
+        let polarity =
+            Polarity::from_code(ranked.polarity).ok_or_else(|| corrupt("the polarity"))?;
+        let rank = small(ranked.rank, "the rank")?;
+        let score = f32::from_bits(small(ranked.score, "the score")?);
+        Ok(match kind {
             UnitKind::Neuron => {
                 let token = self
                     .segments
                     .get(address.segment_ord as usize)
                     .and_then(|columns| columns.display(address.doc_id))
                     .ok_or_else(|| corrupt("the token"))?;
-                hit.side = Some(Side::from_code(ranked.list).ok_or_else(|| corrupt("the side"))?);
-                hit.token_id = Some(small(ranked.token_id, "the token id")?);
-                hit.token = Some(token.to_string());
+                Hit::Neuron(NeuronHit {
+                    layer,
+                    neuron: unit,
+                    side: Side::from_code(ranked.list).ok_or_else(|| corrupt("the side"))?,
+                    polarity,
+                    rank,
+                    token_id: small(ranked.token_id, "the token id")?,
+                    token: token.to_string(),
+                    score,
+                })
             }
             UnitKind::Head => {
                 let display = |token_id: u64, what: &str| {
@@ -578,16 +486,22 @@ impl Index {
                         .map(|display| display.to_string())
                         .ok_or_else(|| corrupt(what))
                 };
-                hit.circuit =
-                    Some(Circuit::from_code(ranked.list).ok_or_else(|| corrupt("the circuit"))?);
-                hit.src_token_id = Some(small(ranked.token_id, "the src token id")?);
-                hit.src_token = Some(display(ranked.token_id, "the src token")?);
-                hit.dst_token_id = Some(small(ranked.dst_token_id, "the dst token id")?);
-                hit.dst_token = Some(display(ranked.dst_token_id, "the dst token")?);
-                hit.matched =
-                    Some(PairSide::from_code(ranked.matched).ok_or_else(|| corrupt("the match"))?);
+                Hit::Head(HeadHit {
+                    layer,
+                    head: unit,
+                    circuit: Circuit::from_code(ranked.list)
+                        .ok_or_else(|| corrupt("the circuit"))?,
+                    polarity,
+                    rank,
+                    score,
+                    src_token_id: small(ranked.token_id, "the src token id")?,
+                    src_token: display(ranked.token_id, "the src token")?,
+                    dst_token_id: small(ranked.dst_token_id, "the dst token id")?,
+                    dst_token: display(ranked.dst_token_id, "the dst token")?,
+                    matched: PairSide::from_code(ranked.matched)
+                        .ok_or_else(|| corrupt("the match"))?,
+                })
             }
-        }
-        Ok(hit)
+        })
     }
 }

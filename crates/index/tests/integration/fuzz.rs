@@ -3,7 +3,7 @@
 //! search that parses runs against an index. `make fuzz` runs many more cases
 //! (`GLOSSA_FUZZ_CASES`).
 
-use glossa_index::{Error, Matching, Search};
+use glossa_index::{Error, Lookup, Matching, Search};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
@@ -47,7 +47,13 @@ proptest! {
     #[test]
     fn any_words_parse_or_are_refused_cleanly(words in words()) {
         match Search::parse_terms(&words) {
-            Ok(search) => prop_assert!(!search.terms.is_empty() || search.pair.is_some()),
+            Ok(search) => {
+                let named = match search.lookup {
+                    Lookup::Terms(terms) => !terms.is_empty(),
+                    Lookup::Pair(..) => true,
+                };
+                prop_assert!(named);
+            }
             Err(Error::NoTerms | Error::BadQuery { .. }) => {}
             Err(other) => prop_assert!(false, "unexpected error {other}"),
         }

@@ -2,11 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use glossa_index::{Error, Hit, Index, IndexBuilder, Matching, PairSide, Search};
+use glossa_index::{Error, Hit, Index, IndexBuilder, Lookup, Matching, PairSide, Search};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tempfile::TempDir;
 
-use crate::support::{build_both, neuron, pair, pairs, shown, Fixture, BUDGET};
+use crate::support::{build_both, matched, neuron, pair, pairs, shown, Fixture, BUDGET};
 
 /// The hits of `search` with a large limit, as (what they show, what matched),
 /// after checking that the count agrees.
@@ -17,7 +17,7 @@ fn pairs_found(fixture: &Fixture, search: Search) -> Vec<(String, Option<PairSid
     };
     let hits = fixture.search(&search);
     assert_eq!(fixture.index.count(&search).expect("count"), hits.len());
-    hits.iter().map(|hit| (shown(hit), hit.matched)).collect()
+    hits.iter().map(|hit| (shown(hit), matched(hit))).collect()
 }
 
 fn heads(terms: &[&str]) -> Search {
@@ -75,11 +75,7 @@ fn a_pair_whose_tokens_both_match_is_one_hit() {
 #[test]
 fn neurons_and_heads_are_ranked_together() {
     let fixture = Fixture::new();
-    let kinds: Vec<UnitKind> = fixture
-        .find(&["dieta"])
-        .iter()
-        .map(|hit| hit.kind)
-        .collect();
+    let kinds: Vec<UnitKind> = fixture.find(&["dieta"]).iter().map(Hit::kind).collect();
     use UnitKind::{Head, Neuron};
     assert_eq!(
         kinds,
@@ -119,23 +115,11 @@ fn a_pair_search_takes_filters_and_folding() {
         },
     );
     assert_eq!(qk, found(&[("zdrowie -> dieta", Some(PairSide::Both))]));
-    // Neurons hold no pairs; a side or the neuron kind leaves nothing.
-    for search in [
-        Search {
-            kind: Some(UnitKind::Neuron),
-            ..zdrowie_dieta()
-        },
-        Search {
-            side: Some(Side::Key),
-            ..zdrowie_dieta()
-        },
-        Search {
-            polarity: Some(Polarity::Bottom),
-            ..zdrowie_dieta()
-        },
-    ] {
-        assert!(pairs_found(&fixture, search).is_empty());
-    }
+    let bottom = Search {
+        polarity: Some(Polarity::Bottom),
+        ..zdrowie_dieta()
+    };
+    assert!(pairs_found(&fixture, bottom).is_empty());
     // Folding (the default) applies to both tokens.
     let exact = Search {
         matching: Matching::Exact,
@@ -165,23 +149,55 @@ fn a_pair_search_takes_filters_and_folding() {
 }
 
 #[test]
-fn a_pair_search_with_other_terms_is_refused() {
+fn a_pair_search_for_neurons_is_refused() {
     let fixture = Fixture::new();
-    let search = Search {
-        terms: vec!["owa".to_string()],
-        ..Search::pair("dieta", "zdrowie")
-    };
-    let error = fixture.index.search(&search).expect_err("refused");
-    assert!(matches!(error, Error::BadQuery { .. }), "{error}");
-    assert!(matches!(
-        fixture.index.count(&search),
-        Err(Error::BadQuery { .. })
-    ));
+    // Neurons hold no pairs: the neuron kind or a side contradicts a pair.
+    for (search, named) in [
+        (
+            Search {
+                kind: Some(UnitKind::Neuron),
+                ..Search::pair("dieta", "zdrowie")
+            },
+            "kind",
+        ),
+        (
+            Search {
+                side: Some(Side::Key),
+                ..Search::pair("dieta", "zdrowie")
+            },
+            "side (key)",
+        ),
+    ] {
+        let error = fixture.index.search(&search).expect_err("refused");
+        let message = error.to_string();
+        assert!(
+            matches!(error, Error::InvalidSearch { .. })
+                && message.contains("dieta -> zdrowie")
+                && message.contains(named),
+            "{message}"
+        );
+        assert!(matches!(
+            fixture.index.count(&search),
+            Err(Error::InvalidSearch { .. })
+        ));
+        assert!(matches!(
+            fixture.index.count_by_layer(&search),
+            Err(Error::InvalidSearch { .. })
+        ));
+    }
 }
 
 #[test]
 fn query_words_parse_into_terms_or_a_pair() {
     let parse = |words: &[&str]| Search::parse_terms(words).expect("parses");
+    assert_eq!(
+        Lookup::parse(&["dieta", "owa"]).expect("parses"),
+        Lookup::Terms(vec!["dieta".into(), "owa".into()])
+    );
+    assert_eq!(
+        Lookup::parse(&["a->b"]).expect("parses"),
+        Lookup::Pair("a".into(), "b".into())
+    );
     assert_eq!(parse(&["dieta"]), Search::new(["dieta"]));
     assert_eq!(parse(&["dieta", "owa"]), Search::new(["dieta", "owa"]));
     // A word without an arrow is kept whole, spaces and all.
@@ -250,11 +266,11 @@ fn a_neuron_hit_has_only_the_neuron_keys() {
     let hits = fixture.find(&["dieta"]);
     let neuron = hits
         .iter()
-        .find(|hit| hit.kind == UnitKind::Neuron)
+        .find(|hit| hit.kind() == UnitKind::Neuron)
         .expect("a neuron hit");
     let head = hits
         .iter()
-        .find(|hit| hit.kind == UnitKind::Head)
+        .find(|hit| hit.kind() == UnitKind::Head)
         .expect("a head hit");
     let set = |names: &[&str]| names.iter().map(|name| name.to_string()).collect();
     assert_eq!(
@@ -304,7 +320,7 @@ fn an_index_of_heads_alone_answers() {
 fn entries_and_pairs_are_checked_as_they_are_added() {
     let root = TempDir::new().expect("temporary directory");
     let mut builder = IndexBuilder::create(&root.path().join("index"), BUDGET, 1).expect("starts");
-    let head_entry = glossa_index::Entry {
+    let head_entry = glossa_index::NeuronEntry {
         kind: UnitKind::Head,
         ..neuron((0, 0, Side::Key, Polarity::Top), 1, (100, "dieta"), 1.0)
     };

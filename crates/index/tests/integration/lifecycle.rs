@@ -2,13 +2,15 @@
 
 use std::fs;
 
-use glossa_index::{build, Entry, Error, Index, IndexBuilder, Search};
+use glossa_index::{
+    build, is_staging_leftover, Error, Index, IndexBuilder, NeuronEntry, Replace, Search,
+};
 use glossa_tables::{Polarity, Side};
 use tempfile::TempDir;
 
 use crate::support::{entries, listing, neuron, pairs, Fixture, BUDGET};
 
-fn only(token_id: u32, token: &'static str) -> Vec<Entry<'static>> {
+fn only(token_id: u32, token: &'static str) -> Vec<NeuronEntry<'static>> {
     vec![neuron(
         (3, 1, Side::Key, Polarity::Top),
         1,
@@ -78,7 +80,7 @@ fn a_directory_that_is_not_an_index_is_not_replaced() {
     fs::write(&precious, "keep me").expect("writes");
     let error = build(root.path(), only(1, "a"), BUDGET, 1).expect_err("refuses");
     assert!(
-        matches!(&error, Error::NotAnIndex { dir } if dir == root.path()),
+        matches!(&error, Error::NotAnIndex { dir, .. } if dir == root.path()),
         "{error}"
     );
     assert_eq!(
@@ -189,4 +191,151 @@ fn opening_an_index_with_a_damaged_segment_says_it_is_corrupt() {
     }
     let error = Index::open(&dir).err().expect("fails");
     assert!(matches!(error, Error::Corrupt { .. }), "{error}");
+}
+
+#[test]
+fn truncated_segment_files_are_reported_not_panicked_on() {
+    let fixture = Fixture::new();
+    let dir = fixture.dir();
+    let mut truncated = Vec::new();
+    for name in listing(&dir) {
+        if name.ends_with(".idx") || name.ends_with(".term") {
+            fs::write(dir.join(&name), b"1234567").expect("damages");
+            truncated.push(name);
+        }
+    }
+    assert!(!truncated.is_empty());
+    let error = Index::open(&dir).err().expect("fails");
+    let message = error.to_string();
+    assert!(
+        matches!(&error, Error::Corrupt { dir: named, .. } if *named == dir)
+            && truncated.iter().any(|name| message.contains(name.as_str()))
+            && message.contains("truncated"),
+        "{message}"
+    );
+}
+
+#[test]
+fn any_damage_to_a_segment_file_is_an_error_or_harmless() {
+    let root = TempDir::new().expect("temporary directory");
+    let pristine = root.path().join("pristine");
+    crate::support::build_both(&pristine, &entries(), &pairs());
+    let files: Vec<String> = listing(&pristine)
+        .into_iter()
+        .filter(|name| !name.ends_with(".json") && !name.ends_with(".lock"))
+        .collect();
+    assert!(!files.is_empty());
+    // Each way of damaging one file: what is left of its bytes.
+    type Damage = fn(&[u8]) -> Vec<u8>;
+    let damages: [(&str, Damage); 4] = [
+        ("empty", |_| Vec::new()),
+        ("seven bytes", |bytes| bytes[..bytes.len().min(7)].to_vec()),
+        ("half", |bytes| bytes[..bytes.len() / 2].to_vec()),
+        ("zeroed body", |bytes| {
+            // The footer (its last 8 bytes and what they announce) is kept.
+            let keep = bytes.len().saturating_sub(64);
+            let mut damaged = vec![0; keep];
+            damaged.extend_from_slice(&bytes[keep..]);
+            damaged
+        }),
+    ];
+    for file in &files {
+        for (how, damage) in damages {
+            let dir = root.path().join("damaged");
+            let _ = fs::remove_dir_all(&dir);
+            fs::create_dir(&dir).expect("creates");
+            for name in listing(&pristine) {
+                fs::copy(pristine.join(&name), dir.join(&name)).expect("copies");
+            }
+            let bytes = fs::read(pristine.join(file)).expect("reads");
+            fs::write(dir.join(file), damage(&bytes)).expect("damages");
+            let outcome = Index::open(&dir).and_then(|index| {
+                let search = Search {
+                    limit: 100,
+                    ..Search::new(["dieta", "owa*", "zdrowie~1"])
+                };
+                index.search(&search)?;
+                index.count_by_layer(&search)?;
+                Ok(index.entries())
+            });
+            match outcome {
+                Ok(_) | Err(Error::Corrupt { .. }) => {}
+                Err(other) => panic!("{file}, {how}: {other}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_derived_index_is_replaced_whatever_is_there() {
+    let root = TempDir::new().expect("temporary directory");
+    let dir = root.path().join("index");
+    let derived = |dir: &std::path::Path| {
+        let mut builder =
+            IndexBuilder::create_with(dir, BUDGET, 1, Replace::Anything).expect("starts");
+        builder.add(&only(900, "nowy")[0]).expect("adds");
+        builder.finish().expect("finishes")
+    };
+    type Break = fn(&std::path::Path);
+    let breakages: [(&str, Break, &str); 3] = [
+        (
+            "meta.json deleted",
+            |dir| fs::remove_file(dir.join("meta.json")).expect("deletes"),
+            "no meta.json",
+        ),
+        (
+            "a file",
+            |dir| {
+                fs::remove_dir_all(dir).expect("deletes");
+                fs::write(dir, "not an index").expect("writes");
+            },
+            "it is a file",
+        ),
+        (
+            "other files",
+            |dir| {
+                fs::remove_dir_all(dir).expect("deletes");
+                fs::create_dir(dir).expect("creates");
+                fs::write(dir.join("notes.txt"), "x").expect("writes");
+            },
+            "no meta.json",
+        ),
+    ];
+    for (what, breakage, found) in breakages {
+        build(&dir, entries(), BUDGET, 1).expect("builds");
+        breakage(&dir);
+        // A path someone chose is not replaced, and the refusal names it.
+        let error = build(&dir, only(900, "nowy"), BUDGET, 1).expect_err("refuses");
+        let message = error.to_string();
+        assert!(
+            matches!(&error, Error::NotAnIndex { dir: named, .. } if *named == dir)
+                && message.contains(found)
+                && message.contains(&format!("remove {}", dir.display())),
+            "{what}: {message}"
+        );
+        // A derived index is.
+        derived(&dir);
+        let index = Index::open(&dir).expect("opens");
+        assert_eq!(index.entries(), 1, "{what}");
+        assert_eq!(listing(root.path()), ["index"], "{what}");
+    }
+    // Over a sound index, or nothing at all, it builds as ever.
+    derived(&dir);
+    fs::remove_dir_all(&dir).expect("deletes");
+    derived(&dir);
+    assert_eq!(Index::open(&dir).expect("opens").entries(), 1);
+}
+
+#[test]
+fn leftovers_of_an_interrupted_build_are_recognised() {
+    let root = TempDir::new().expect("temporary directory");
+    let dir = root.path().join("index");
+    let builder = IndexBuilder::create(&dir, BUDGET, 1).expect("starts");
+    let staging: Vec<String> = listing(root.path());
+    assert_eq!(staging.len(), 1);
+    let leftover = root.path().join(&staging[0]);
+    assert!(is_staging_leftover(&dir, &leftover), "{staging:?}");
+    assert!(!is_staging_leftover(&dir, &dir));
+    drop(builder);
+    assert!(listing(root.path()).is_empty());
 }

@@ -1,9 +1,11 @@
 //! How hits are ordered, filtered, limited, counted and reported.
 
-use glossa_index::{Error, PairSide, Search};
+use glossa_index::{Error, Hit, PairSide, Search};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
-use crate::support::{dieta_order, entries, entry_place, pair_place, pairs, place, Fixture, Place};
+use crate::support::{
+    dieta_order, entries, entry_place, matched, pair_place, pairs, place, Fixture, Place,
+};
 
 #[test]
 fn hits_are_ranked_by_rank_then_strength_then_place() {
@@ -19,38 +21,31 @@ fn hits_carry_every_field_of_their_entry() {
     let hits = fixture.find(&["dieta", "owa", "łódź", "(", "dieta,", "zdrowie"]);
     assert_eq!(hits.len(), entries.len() + pairs.len());
     for hit in &hits {
-        if let Some(entry) = entries
-            .iter()
-            .find(|entry| entry_place(entry) == place(hit))
-        {
-            assert_eq!(hit.kind, UnitKind::Neuron);
-            assert_eq!(hit.side, Some(entry.side));
-            assert_eq!(hit.token_id, Some(entry.token_id));
-            assert_eq!(hit.token.as_deref(), Some(entry.token));
-            assert_eq!(hit.score.to_bits(), entry.score.to_bits());
-            assert_eq!(
-                (&hit.circuit, &hit.src_token, &hit.dst_token, &hit.matched),
-                (&None, &None, &None, &None)
-            );
-            continue;
+        match hit {
+            Hit::Neuron(neuron) => {
+                let entry = entries
+                    .iter()
+                    .find(|entry| entry_place(entry) == place(hit))
+                    .expect("every neuron hit comes from an entry");
+                assert_eq!(neuron.side, entry.side);
+                assert_eq!(neuron.token_id, entry.token_id);
+                assert_eq!(neuron.token, entry.token);
+                assert_eq!(neuron.score.to_bits(), entry.score.to_bits());
+            }
+            Hit::Head(head) => {
+                let pair = pairs
+                    .iter()
+                    .find(|pair| pair_place(pair) == place(hit))
+                    .expect("every head hit comes from a pair");
+                assert_eq!(head.head, pair.head);
+                assert_eq!(head.circuit, pair.circuit);
+                assert_eq!(head.src_token_id, pair.src_token_id);
+                assert_eq!(head.src_token, pair.src_token);
+                assert_eq!(head.dst_token_id, pair.dst_token_id);
+                assert_eq!(head.dst_token, pair.dst_token);
+                assert_eq!(head.score.to_bits(), pair.score.to_bits());
+            }
         }
-        let pair = pairs
-            .iter()
-            .find(|pair| pair_place(pair) == place(hit))
-            .expect("every hit comes from an entry or a pair");
-        assert_eq!(hit.kind, UnitKind::Head);
-        assert_eq!(hit.unit, pair.head);
-        assert_eq!(hit.circuit, Some(pair.circuit));
-        assert_eq!(hit.src_token_id, Some(pair.src_token_id));
-        assert_eq!(hit.src_token.as_deref(), Some(pair.src_token));
-        assert_eq!(hit.dst_token_id, Some(pair.dst_token_id));
-        assert_eq!(hit.dst_token.as_deref(), Some(pair.dst_token));
-        assert_eq!(hit.score.to_bits(), pair.score.to_bits());
-        assert_eq!(
-            (&hit.side, &hit.token_id, &hit.token),
-            (&None, &None, &None)
-        );
-        assert!(hit.matched.is_some());
     }
 }
 
@@ -117,24 +112,48 @@ fn filters_narrow_the_hits() {
     });
     assert_eq!(by_circuit, expect(&|p| p.3 == "qk"));
     assert_eq!(by_circuit.len(), 3);
-    for contradiction in [
-        Search {
-            circuit: Some(Circuit::Vo),
-            kind: Some(UnitKind::Neuron),
-            ..dieta()
-        },
-        Search {
-            side: Some(Side::Key),
-            kind: Some(UnitKind::Head),
-            ..dieta()
-        },
-        Search {
-            side: Some(Side::Key),
-            circuit: Some(Circuit::Vo),
-            ..dieta()
-        },
+    // Filters that contradict each other are refused, naming both.
+    for (contradiction, named) in [
+        (
+            Search {
+                circuit: Some(Circuit::Vo),
+                kind: Some(UnitKind::Neuron),
+                ..dieta()
+            },
+            ["circuit (vo)", "neurons only"],
+        ),
+        (
+            Search {
+                side: Some(Side::Key),
+                kind: Some(UnitKind::Head),
+                ..dieta()
+            },
+            ["side (key)", "heads only"],
+        ),
+        (
+            Search {
+                side: Some(Side::Key),
+                circuit: Some(Circuit::Vo),
+                ..dieta()
+            },
+            ["side (key)", "circuit (vo)"],
+        ),
     ] {
-        assert!(places(contradiction).is_empty());
+        let error = fixture
+            .index
+            .search(&contradiction)
+            .expect_err("contradictory");
+        let message = error.to_string();
+        assert!(
+            matches!(error, Error::InvalidSearch { .. })
+                && named.iter().all(|name| message.contains(name)),
+            "{message}"
+        );
+        assert!(matches!(
+            contradiction.validate(),
+            Err(Error::InvalidSearch { .. })
+        ));
+        assert!(fixture.index.count(&contradiction).is_err());
     }
 
     let combined = places(Search {
@@ -173,7 +192,18 @@ fn filters_narrow_the_hits() {
 fn limit_cuts_the_hits_but_not_the_count() {
     let fixture = Fixture::new();
     let all = fixture.find(&["dieta"]);
-    for limit in [0, 1, 3, 7, 50] {
+    // A limit of 0 leaves room for no hit: refused, though counting ignores it.
+    let zero = Search {
+        limit: 0,
+        ..Search::new(["dieta"])
+    };
+    let error = fixture.index.search(&zero).expect_err("refused");
+    assert!(
+        matches!(&error, Error::InvalidSearch { reason } if reason.contains("limit")),
+        "{error}"
+    );
+    assert_eq!(fixture.index.count(&zero).expect("count"), 11);
+    for limit in [1, 3, 7, 50] {
         let search = Search {
             limit,
             ..Search::new(["dieta"])
@@ -217,7 +247,7 @@ fn a_search_needs_a_term() {
 fn hits_serialise_with_table_names() {
     let fixture = Fixture::new();
     let hits = fixture.find(&["owa"]);
-    assert_eq!(hits[0].kind, UnitKind::Neuron);
+    assert_eq!(hits[0].kind(), UnitKind::Neuron);
     // Byte for byte, so that keys keep their order too.
     assert_eq!(
         serde_json::to_string(&hits[0]).expect("serialises"),
@@ -245,7 +275,7 @@ fn head_hits_serialise_with_their_own_fields() {
     let fixture = Fixture::new();
     let hits = fixture.find(&["owa"]);
     let head = hits.last().expect("a head hit");
-    assert_eq!(head.matched, Some(PairSide::Both));
+    assert_eq!(matched(head), Some(PairSide::Both));
     assert_eq!(
         serde_json::to_string(head).expect("serialises"),
         concat!(

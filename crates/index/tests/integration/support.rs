@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use glossa_index::{Entry, Hit, Index, IndexBuilder, PairEntry, Search};
+use glossa_index::{HeadPairEntry, Hit, Index, IndexBuilder, NeuronEntry, PairSide, Search};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tempfile::TempDir;
 
@@ -20,8 +20,8 @@ pub fn neuron(
     rank: u32,
     (token_id, token): (u32, &'static str),
     score: f32,
-) -> Entry<'static> {
-    Entry {
+) -> NeuronEntry<'static> {
+    NeuronEntry {
         kind: UnitKind::Neuron,
         layer,
         unit,
@@ -42,8 +42,8 @@ pub fn pair(
     (src_token_id, src_token): (u32, &'static str),
     (dst_token_id, dst_token): (u32, &'static str),
     score: f32,
-) -> PairEntry<'static> {
-    PairEntry {
+) -> HeadPairEntry<'static> {
+    HeadPairEntry {
         layer,
         head,
         circuit,
@@ -62,7 +62,7 @@ pub fn pair(
 /// `dieta` (100) and `DIETA` (102) normalise alike; `dieta,` (101) does not.
 /// `#owa` (200) is a continuation piece, `owa` (201) its word-initial twin.
 /// `Łódź` (300) and `łódź` (301) differ only in case; `(` (5) is punctuation.
-pub fn entries() -> Vec<Entry<'static>> {
+pub fn entries() -> Vec<NeuronEntry<'static>> {
     use Polarity::{Bottom, Top};
     use Side::{Key, Value};
     vec![
@@ -86,7 +86,7 @@ pub fn entries() -> Vec<Entry<'static>> {
 ///
 /// `dieta` is paired with `zdrowie` in both directions, with itself (one token
 /// id), and with `DIETA` (another id that matches alike); `owa` with `#owa`.
-pub fn pairs() -> Vec<PairEntry<'static>> {
+pub fn pairs() -> Vec<HeadPairEntry<'static>> {
     use Circuit::{Qk, Vo};
     use Polarity::{Bottom, Top};
     let dieta = (100, "dieta");
@@ -126,7 +126,7 @@ pub fn dieta_order() -> Vec<Place> {
 }
 
 /// Builds an index of `entries` and `pairs` at `dir`.
-pub fn build_both(dir: &Path, entries: &[Entry<'_>], pairs: &[PairEntry<'_>]) {
+pub fn build_both(dir: &Path, entries: &[NeuronEntry<'_>], pairs: &[HeadPairEntry<'_>]) {
     let mut builder = IndexBuilder::create(dir, BUDGET, 2).expect("starts");
     for entry in entries {
         builder.add(entry).expect("adds an entry");
@@ -172,16 +172,22 @@ impl Fixture {
 
 /// Where a hit sits: the part of it that identifies its list and rank.
 pub fn place(hit: &Hit) -> Place {
-    let list = match (hit.side, hit.circuit) {
-        (Some(side), None) => side.as_str(),
-        (None, Some(circuit)) => circuit.as_str(),
-        _ => panic!("a hit has a side or a circuit: {hit:?}"),
+    let list = match hit {
+        Hit::Neuron(neuron) => neuron.side.as_str(),
+        Hit::Head(head) => head.circuit.as_str(),
     };
-    (hit.kind, hit.layer, hit.unit, list, hit.polarity, hit.rank)
+    (
+        hit.kind(),
+        hit.layer(),
+        hit.unit(),
+        list,
+        hit.polarity(),
+        hit.rank(),
+    )
 }
 
 /// Where a neuron entry sits.
-pub fn entry_place(entry: &Entry<'_>) -> Place {
+pub fn entry_place(entry: &NeuronEntry<'_>) -> Place {
     (
         entry.kind,
         entry.layer,
@@ -193,7 +199,7 @@ pub fn entry_place(entry: &Entry<'_>) -> Place {
 }
 
 /// Where a head pair sits.
-pub fn pair_place(pair: &PairEntry<'_>) -> Place {
+pub fn pair_place(pair: &HeadPairEntry<'_>) -> Place {
     (
         UnitKind::Head,
         pair.layer,
@@ -206,10 +212,25 @@ pub fn pair_place(pair: &PairEntry<'_>) -> Place {
 
 /// What a hit shows: a neuron's token, or a head's pair as `src -> dst`.
 pub fn shown(hit: &Hit) -> String {
-    match (&hit.token, &hit.src_token, &hit.dst_token) {
-        (Some(token), None, None) => token.clone(),
-        (None, Some(src), Some(dst)) => format!("{src} -> {dst}"),
-        _ => panic!("a hit has a token or a pair: {hit:?}"),
+    match hit {
+        Hit::Neuron(neuron) => neuron.token.clone(),
+        Hit::Head(head) => format!("{} -> {}", head.src_token, head.dst_token),
+    }
+}
+
+/// Which tokens of a head hit's pair matched; `None` for a neuron hit.
+pub fn matched(hit: &Hit) -> Option<PairSide> {
+    match hit {
+        Hit::Neuron(_) => None,
+        Hit::Head(head) => Some(head.matched),
+    }
+}
+
+/// A neuron hit's token; `None` for a head hit.
+pub fn token(hit: &Hit) -> Option<&str> {
+    match hit {
+        Hit::Neuron(neuron) => Some(&neuron.token),
+        Hit::Head(_) => None,
     }
 }
 

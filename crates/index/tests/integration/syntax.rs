@@ -7,7 +7,7 @@ use glossa_index::{Error, Hit, Index, Matching, PairSide, Search};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tempfile::TempDir;
 
-use crate::support::{build_both, neuron, pair, place, shown, Place};
+use crate::support::{build_both, matched, neuron, pair, place, shown, token, Place};
 
 /// An index of Polish tokens that differ by a diacritic, an ending or a piece.
 struct Polish {
@@ -139,9 +139,12 @@ fn a_star_matches_prefixes() {
     );
     // `die` does not start with `diet`; its pair is found through `dietetyk`.
     for hit in polish.find(&["diet*"]) {
-        assert_ne!(hit.token.as_deref(), Some("die"), "{hit:?}");
-        if hit.dst_token.as_deref() == Some("die") {
-            assert_eq!(hit.matched, Some(PairSide::Src));
+        match hit {
+            Hit::Neuron(neuron) => assert_ne!(neuron.token, "die"),
+            Hit::Head(head) if head.dst_token == "die" => {
+                assert_eq!(head.matched, PairSide::Src)
+            }
+            Hit::Head(_) => {}
         }
     }
     // The prefix is folded and normalised like any term.
@@ -157,7 +160,7 @@ fn a_tilde_matches_within_an_edit_distance() {
         polish
             .find(words)
             .iter()
-            .filter_map(|hit| hit.token.clone())
+            .filter_map(|hit| token(hit).map(str::to_string))
             .collect()
     };
     assert_eq!(neurons(&["dieta~1"]), set(&["dieta", "diety", "dietą"]));
@@ -178,26 +181,24 @@ fn a_tilde_matches_within_an_edit_distance() {
 fn hits_show_the_token_that_matched() {
     let polish = Polish::new();
     let hits = polish.find(&["dietx~1"]);
-    let tokens: BTreeSet<&str> = hits.iter().filter_map(|hit| hit.token.as_deref()).collect();
+    let tokens: BTreeSet<&str> = hits.iter().filter_map(token).collect();
     assert_eq!(tokens, BTreeSet::from(["dieta", "diety", "dietą"]));
     let prefixed = polish.find(&["dietet*"]);
     let heads: Vec<(&str, &str, PairSide)> = prefixed
         .iter()
-        .filter(|hit| hit.kind == UnitKind::Head)
-        .map(|hit| {
-            (
-                hit.src_token.as_deref().expect("src"),
-                hit.dst_token.as_deref().expect("dst"),
-                hit.matched.expect("matched"),
-            )
+        .filter_map(|hit| match hit {
+            Hit::Head(head) => Some((&*head.src_token, &*head.dst_token, head.matched)),
+            Hit::Neuron(_) => None,
         })
         .collect();
     assert_eq!(heads, [("dietetyk", "die", PairSide::Src)]);
     let ogonek: Vec<(Option<String>, Option<PairSide>)> = polish
         .find(&["zdrowie", "dietą~1"])
         .iter()
-        .filter(|hit| hit.kind == UnitKind::Head)
-        .map(|hit| (hit.dst_token.clone(), hit.matched))
+        .filter_map(|hit| match hit {
+            Hit::Head(head) => Some((Some(head.dst_token.clone()), Some(head.matched))),
+            Hit::Neuron(_) => None,
+        })
         .collect();
     assert!(ogonek.contains(&(Some("dietą".into()), Some(PairSide::Both))));
 }
@@ -213,9 +214,9 @@ fn a_hash_asks_for_continuation_pieces() {
     let piece = polish.find(&["#owa"]);
     let head = piece
         .iter()
-        .find(|hit| hit.kind == UnitKind::Head)
+        .find(|hit| hit.kind() == UnitKind::Head)
         .expect("a head hit");
-    assert_eq!(head.matched, Some(PairSide::Dst));
+    assert_eq!(matched(head), Some(PairSide::Dst));
     // With the other shapes too, and in a pair.
     assert_eq!(polish.shown(&["#ow*"]), polish.shown(&["#owa"]));
     assert_eq!(polish.shown(&["#owy~1"]), polish.shown(&["#owa"]));
@@ -256,7 +257,7 @@ fn mixed_terms_are_or_ed() {
         .filter(|hit| shown(hit) == "dieta -> zdrowie")
         .collect::<Vec<_>>();
     assert_eq!(pair.len(), 1);
-    assert_eq!(pair[0].matched, Some(PairSide::Both));
+    assert_eq!(matched(pair[0]), Some(PairSide::Both));
 }
 
 #[test]
@@ -358,6 +359,90 @@ fn malformed_terms_are_refused() {
             Err(Error::BadQuery { .. })
         ));
     }
-    // Symbols inside a token are part of it.
-    assert!(Search::parse_terms(&["a~b", "a*b", "#"]).is_ok());
+    // Symbols inside a token are part of it, and so is a `~` followed by
+    // something other than letters and digits.
+    assert!(Search::parse_terms(&["a*b", "#", "~/", "a~/"]).is_ok());
+}
+
+#[test]
+fn a_prefix_too_long_to_look_up_is_a_bad_query() {
+    let polish = Polish::new();
+    let word = format!("{}*", "a".repeat(990));
+    let search = Search::parse_terms(&[&word]).expect("parses");
+    for result in [
+        polish.index.search(&search).map(|_| ()),
+        polish.index.count(&search).map(|_| ()),
+        polish.index.count_by_layer(&search).map(|_| ()),
+    ] {
+        match result {
+            Err(Error::BadQuery { reason, .. }) => {
+                assert!(reason.contains("too long"), "{reason}");
+                assert!(!reason.contains("Regex"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A long prefix within the limit still runs.
+    let fine = Search::parse_terms(&[format!("{}*", "a".repeat(100))]).expect("parses");
+    assert!(polish.index.search(&fine).expect("searches").is_empty());
+}
+
+#[test]
+fn a_tilde_with_a_bad_distance_is_explained() {
+    for word in ["dieta~x", "dieta~one", "dieta~2x"] {
+        match Search::parse_terms(&[word]) {
+            Err(Error::BadQuery { query, reason }) => {
+                assert_eq!(query, word);
+                assert!(
+                    reason.contains("`dieta~`")
+                        && reason.contains("`dieta~1`")
+                        && reason.contains("`dieta~2`"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{word:?} gave {other:?}"),
+        }
+    }
+    let polish = Polish::new();
+    assert!(matches!(
+        polish.index.search(&Search::new(["dieta~x"])),
+        Err(Error::BadQuery { .. })
+    ));
+}
+
+#[test]
+fn decomposed_letters_match_composed_ones() {
+    let polish = Polish::new();
+    // `ą` typed as `a` and a combining ogonek (NFD), and as one character.
+    let decomposed = "dieta\u{328}";
+    for matching in [Matching::Exact, Matching::Folded] {
+        let find = |word: &str| {
+            let search = Search {
+                matching,
+                ..parse(&[word])
+            };
+            polish.index.search(&search).expect("searches")
+        };
+        let composed = find("dietą");
+        assert!(!composed.is_empty(), "{matching:?}");
+        assert_eq!(find(decomposed), composed, "{matching:?}");
+        assert_eq!(find("dieta\u{328}*"), find("dietą*"), "{matching:?}");
+    }
+    // And the other way round: a token stored decomposed is found composed.
+    let root = TempDir::new().expect("temporary directory");
+    let dir = root.path().join("index");
+    let entries = [neuron(
+        (0, 0, Side::Key, Polarity::Top),
+        1,
+        (1, "dieta\u{328}"),
+        1.0,
+    )];
+    build_both(&dir, &entries, &[]);
+    let index = Index::open(&dir).expect("opens");
+    let exact = Search {
+        matching: Matching::Exact,
+        ..Search::new(["DIETĄ"])
+    };
+    let hits = index.search(&exact).expect("searches");
+    assert_eq!(hits.iter().map(shown).collect::<Vec<_>>(), [decomposed]);
 }
