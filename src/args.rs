@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::hints::Topic;
+
 /// Read a transformer's parameters in its own vocabulary.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
@@ -30,6 +32,21 @@ pub enum Command {
     Plot(PlotArgs),
 }
 
+impl Command {
+    /// Which command this is, for the hints that follow an error.
+    pub fn topic(&self) -> Topic {
+        match self {
+            Command::Extract(_) => Topic::Extract,
+            Command::Search(_) => Topic::Search,
+            Command::Show(_) => Topic::Show,
+            Command::Index(_) => Topic::Index,
+            Command::Info(_) => Topic::Info,
+            Command::Verify(_) => Topic::Verify,
+            Command::Plot(_) => Topic::Plot,
+        }
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ExtractArgs {
     /// Hub id (ORG/NAME) or a local directory in Hugging Face layout.
@@ -38,9 +55,10 @@ pub struct ExtractArgs {
     /// Hub revision (branch, tag or commit).
     #[arg(long)]
     pub revision: Option<String>,
-    /// A run configuration (TOML) from pipelines/; flags override its values.
-    #[arg(long)]
-    pub pipeline: Option<PathBuf>,
+    /// A run configuration (TOML): a file, or the name of one in pipelines/
+    /// (`tiny-polish-gpt2`); flags given here override its values.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub pipeline: Option<String>,
     /// Output directory [default: data/<model>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -84,7 +102,7 @@ pub struct ExtractArgs {
     /// Compute every entry of every head matrix (slow; checks the pruned path).
     #[arg(long)]
     pub brute_force_heads: bool,
-    /// No progress bars.
+    /// No progress output (the closing summary and notes are still printed).
     #[arg(long, short)]
     pub quiet: bool,
     /// Start over instead of resuming an interrupted run in the output directory.
@@ -180,7 +198,7 @@ pub enum ShowUnit {
         /// Also print the bottom lists.
         #[arg(long)]
         bottom: bool,
-        /// Only the first N ranks.
+        /// Only the first N ranks of each list [default: 20 in a table, all in CSV and JSON].
         #[arg(long)]
         limit: Option<usize>,
         /// Output: an aligned table, CSV, or one JSON object per line.
@@ -198,9 +216,9 @@ pub enum ShowUnit {
         /// Also print the bottom lists.
         #[arg(long)]
         bottom: bool,
-        /// Only the first N ranks [default: 20].
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
+        /// Only the first N ranks of each list [default: 20 in a table, all in CSV and JSON].
+        #[arg(long)]
+        limit: Option<usize>,
         /// Output: an aligned table, CSV, or one JSON object per line.
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
@@ -212,6 +230,17 @@ pub enum FormatArg {
     Table,
     Csv,
     Json,
+}
+
+impl FormatArg {
+    /// Ranks `show` prints of each list unless told: a screenful in a table
+    /// (neurons and heads alike), every rank for scripts.
+    pub fn default_limit(self) -> usize {
+        match self {
+            FormatArg::Table => 20,
+            FormatArg::Csv | FormatArg::Json => usize::MAX,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,25 +1,23 @@
 //! Each subcommand: resolve flags into library configuration, run, print.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use glossa_index::{Matching, Search};
+use glossa_index::Search;
 use glossa_load::HubOptions;
-use glossa_pipeline::{
-    extract, find_dataset, verify, Dataset, ExtractConfig, Observer, PipelineFile,
-};
+use glossa_pipeline::{extract, verify, ExtractConfig, Observer, PipelineFile};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
-use crate::args::{
-    Args, CircuitArg, Command, DataArgs, ExtractArgs, FormatArg, KindArg, PolarityArg, SearchArgs,
-    ShowUnit, SideArg,
-};
+use crate::args::{Args, Command, DataArgs, ExtractArgs, FormatArg, SearchArgs, ShowUnit};
+use crate::output::emit;
 use crate::plots;
-use crate::progress::{Bars, Quiet};
+use crate::progress::{Bars, Lines, Quiet};
 use crate::render;
+use crate::resolve::{dataset_dir, matching, note_rebuild, open_dataset};
 
-/// Where datasets live unless `--data` says otherwise.
-const DATA_ROOT: &str = "data";
+/// Where `--pipeline NAME` looks for `NAME.toml`.
+const PIPELINES_DIR: &str = "pipelines";
 
 pub fn run(args: Args) -> Result<()> {
     match args.command {
@@ -36,16 +34,14 @@ pub fn run(args: Args) -> Result<()> {
             } => {
                 let dataset = open_dataset(&data)?;
                 let rows = dataset.neuron(layer, neuron)?;
-                match format {
-                    FormatArg::Table => print!(
-                        "{}",
-                        render::neuron_table(layer, neuron, &rows, bottom, limit)
-                    ),
+                let limit = limit.unwrap_or(format.default_limit());
+                let text = match format {
+                    FormatArg::Table => render::neuron_table(layer, neuron, &rows, bottom, limit),
                     FormatArg::Csv | FormatArg::Json => {
-                        print!("{}", render::neuron_records(&rows, bottom, limit, format)?)
+                        render::neuron_records(&rows, bottom, limit, format)?
                     }
-                }
-                Ok(())
+                };
+                Ok(emit(&text)?)
             }
             ShowUnit::Head {
                 layer,
@@ -57,16 +53,17 @@ pub fn run(args: Args) -> Result<()> {
             } => {
                 let dataset = open_dataset(&data)?;
                 let rows = dataset.head(layer, head)?;
-                if format != FormatArg::Table {
-                    print!("{}", render::head_records(&rows, bottom, limit, format)?);
-                    return Ok(());
-                }
-                let summary = dataset.head_summary(layer, head)?;
-                print!(
-                    "{}",
-                    render::head_table(layer, head, &rows, &summary, bottom, limit)
-                );
-                Ok(())
+                let limit = limit.unwrap_or(format.default_limit());
+                let text = match format {
+                    FormatArg::Table => {
+                        let summary = dataset.head_summary(layer, head)?;
+                        render::head_table(layer, head, &rows, &summary, bottom, limit)
+                    }
+                    FormatArg::Csv | FormatArg::Json => {
+                        render::head_records(&rows, bottom, limit, format)?
+                    }
+                };
+                Ok(emit(&text)?)
             }
         },
         Command::Index(data) => {
@@ -77,8 +74,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         Command::Info(data) => {
             let dataset = open_dataset(&data)?;
-            print!("{}", render::info(dataset.dir(), dataset.manifest()));
-            Ok(())
+            Ok(emit(&render::info(dataset.dir(), dataset.manifest()))?)
         }
         Command::Verify(data) => run_verify(&data),
         Command::Plot(plot) => plots::run(plot),
@@ -88,7 +84,10 @@ pub fn run(args: Args) -> Result<()> {
 /// Flags over the pipeline file over the defaults: configuration flows one way.
 fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     let mut config = match &args.pipeline {
-        Some(path) => PipelineFile::read(path)?.extract,
+        Some(name) => {
+            let path = PipelineFile::find(name, Path::new(PIPELINES_DIR))?;
+            PipelineFile::read(&path)?.extract
+        }
         None => ExtractConfig::new(args.model.clone().unwrap_or_default()),
     };
     if let Some(model) = &args.model {
@@ -114,12 +113,14 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     config.exclude_same |= args.exclude_same;
     config.exclude_fuzzy |= args.exclude_fuzzy;
     config.brute_force_heads |= args.brute_force_heads;
-    config.filters.extend(args.filters.iter().cloned());
+    if !args.filters.is_empty() {
+        config.filters = args.filters.clone();
+    }
     if let Some(source) = &args.token_list {
         config.token_list = Some(source.clone());
     }
     if let Some(column) = &args.text_column {
-        config.text_column = column.clone();
+        config.text_column = Some(column.clone());
     }
     if let Some(max) = args.max_tokens {
         config.max_tokens = Some(max);
@@ -136,26 +137,26 @@ fn run_extract(args: ExtractArgs) -> Result<()> {
             .build_global()
             .context("could not start the worker threads")?;
     }
-    let bars = Bars::new();
-    let observer: &dyn Observer = if args.quiet { &Quiet } else { &bars };
+    // Bars on a terminal; elsewhere (CI logs, a pipe) a line per stage.
+    let (bars, lines) = (Bars::new(), Lines::new());
+    let observer: &dyn Observer = match (args.quiet, std::io::stderr().is_terminal()) {
+        (true, _) => &Quiet,
+        (false, true) => &bars,
+        (false, false) => &lines,
+    };
     let summary = extract(&config, &HubOptions::from_env(), observer)?;
-    if !args.quiet {
-        eprint!(
-            "{}",
-            render::extract_summary(&summary.dir, &summary.manifest)
-        );
-    }
+    eprint!(
+        "{}",
+        render::extract_summary(&summary.dir, &summary.manifest)
+    );
     Ok(())
 }
 
 /// `glossa verify`: the checklist on standard output; problems make it fail.
 fn run_verify(data: &DataArgs) -> Result<()> {
-    let dir: PathBuf = match &data.data {
-        Some(dir) => dir.clone(),
-        None => find_dataset(Path::new(DATA_ROOT))?,
-    };
+    let dir = dataset_dir(data)?;
     let verification = verify(&dir);
-    print!("{verification}");
+    emit(&verification.to_string())?;
     if verification.passed() {
         Ok(())
     } else {
@@ -189,13 +190,6 @@ impl std::fmt::Display for VerifyFailed {
 impl std::error::Error for VerifyFailed {}
 
 fn run_search(args: SearchArgs) -> Result<()> {
-    let dataset = open_dataset(&args.data)?;
-    // The index is derived from the tables: a missing, unreadable or stale
-    // one is rebuilt rather than trusted or refused.
-    if let Some(problem) = dataset.index_problem() {
-        eprintln!("note: {problem}; rebuilding it from the tables");
-        dataset.rebuild_index(None)?;
-    }
     let search = Search {
         layer: args.layer,
         side: args.side.map(Side::from),
@@ -206,80 +200,22 @@ fn run_search(args: SearchArgs) -> Result<()> {
         matching: matching(args.exact),
         ..Search::parse_terms(&args.terms)?
     };
+    let dataset = open_dataset(&args.data)?;
+    let index = dataset.index(&note_rebuild)?;
     if args.by_layer {
-        let counts = dataset.count_by_layer(&search)?;
-        if args.json {
-            for (layer, kind, units) in &counts {
-                println!(
-                    "{}",
-                    serde_json::json!({ "layer": layer, "kind": kind.as_str(), "units": units })
-                );
-            }
+        let counts = dataset.count_by_layer(&index, &search)?;
+        let text = if args.json {
+            render::by_layer_json(&counts)?
         } else {
-            print!("{}", render::by_layer(&args.terms, &counts));
-        }
-        return Ok(());
+            render::by_layer(&args.terms, &counts)
+        };
+        return Ok(emit(&text)?);
     }
-    let hits = dataset.search(&search)?;
-    if args.json {
-        for hit in &hits {
-            println!("{}", serde_json::to_string(hit)?);
-        }
+    let hits = dataset.search(&index, &search)?;
+    let text = if args.json {
+        render::json_lines(&hits)?
     } else {
-        print!("{}", render::hits(&args.terms, &hits));
-    }
-    Ok(())
-}
-
-/// Token matching of `search` and `plot overview`: `--exact` keeps diacritics apart.
-pub(crate) fn matching(exact: bool) -> Matching {
-    if exact {
-        Matching::Exact
-    } else {
-        Matching::Folded
-    }
-}
-
-impl From<SideArg> for Side {
-    fn from(side: SideArg) -> Side {
-        match side {
-            SideArg::Key => Side::Key,
-            SideArg::Value => Side::Value,
-        }
-    }
-}
-
-impl From<PolarityArg> for Polarity {
-    fn from(polarity: PolarityArg) -> Polarity {
-        match polarity {
-            PolarityArg::Top => Polarity::Top,
-            PolarityArg::Bottom => Polarity::Bottom,
-        }
-    }
-}
-
-impl From<KindArg> for UnitKind {
-    fn from(kind: KindArg) -> UnitKind {
-        match kind {
-            KindArg::Neuron => UnitKind::Neuron,
-            KindArg::Head => UnitKind::Head,
-        }
-    }
-}
-
-impl From<CircuitArg> for Circuit {
-    fn from(circuit: CircuitArg) -> Circuit {
-        match circuit {
-            CircuitArg::Vo => Circuit::Vo,
-            CircuitArg::Qk => Circuit::Qk,
-        }
-    }
-}
-
-pub(crate) fn open_dataset(args: &DataArgs) -> Result<Dataset> {
-    let dir: PathBuf = match &args.data {
-        Some(dir) => dir.clone(),
-        None => find_dataset(Path::new(DATA_ROOT))?,
+        render::hits(&args.terms, &hits)
     };
-    Ok(Dataset::open(&dir)?)
+    Ok(emit(&text)?)
 }

@@ -1,13 +1,17 @@
 //! `glossa`: read a transformer's parameters in its own vocabulary.
 //!
 //! This binary only turns flags into configuration, calls the libraries, and
-//! prints; every stage lives in a crate under `crates/`.
+//! prints; every stage lives in a crate under `crates/`. What to type about
+//! an error (a flag, a command) is said here, in [`hints`], never by a library.
 
 mod args;
 mod commands;
+mod hints;
+mod output;
 mod plots;
 mod progress;
 mod render;
+mod resolve;
 
 use std::process::ExitCode;
 
@@ -15,14 +19,18 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
+    let topic = args.command.topic();
     match commands::run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped reading (`glossa search x | head -1`) is no
+        // failure: end quietly, as coreutils and ripgrep do.
+        Err(error) if output::is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            if let Some(hint) = io_hint(&error) {
+            if let Some(hint) = hints::hint(&error, topic) {
                 eprintln!("  hint: {hint}");
             }
             exit_code(&error)
@@ -37,25 +45,5 @@ fn exit_code(error: &anyhow::Error) -> ExitCode {
         ExitCode::from(3)
     } else {
         ExitCode::FAILURE
-    }
-}
-
-/// What to do about a file system error the message alone may leave open.
-fn io_hint(error: &anyhow::Error) -> Option<&'static str> {
-    use std::io::ErrorKind;
-    let io = error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<std::io::Error>())?;
-    match io.kind() {
-        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => Some(
-            "the disk is full: free some space (or extract to another --out); rerunning the same extraction resumes it",
-        ),
-        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => {
-            Some("the path is not writable: fix its permissions (or extract to another --out)")
-        }
-        ErrorKind::NotADirectory => {
-            Some("a part of the path is a file, not a directory: choose another path")
-        }
-        _ => None,
     }
 }

@@ -4,14 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use glossa_load::HubOptions;
 use glossa_pipeline::{
     copying_figure, head_figure, neuron_figure, overview_figure, Dataset, UnitFigure,
 };
-use glossa_plot::{save, Figure, Measure, Tsne};
-use glossa_tables::{Circuit, Polarity, Side};
+use glossa_plot::{Figure, Format, Measure, Tsne};
+use glossa_tables::{write_atomically, Circuit, Polarity, Side};
 
 use crate::args::{MeasureArg, PlotArgs, PlotWhat, UnitPlotArgs};
-use crate::commands::{matching, open_dataset};
+use crate::resolve::{matching, note_rebuild, open_dataset};
 
 pub fn run(args: PlotArgs) -> Result<()> {
     match args.what {
@@ -22,7 +23,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             common,
         } => {
             let (dataset, figure) = unit(&common)?;
-            let model = dataset.model(common.model.as_deref())?;
+            let model = dataset.model(common.model.as_deref(), &HubOptions::from_env())?;
             let side = Side::from(side);
             let scatter = neuron_figure(&dataset, &model, layer, neuron, side, &figure)?;
             let stem = format!("neuron-{layer}-{neuron}-{side}-{}", figure.polarity);
@@ -35,7 +36,7 @@ pub fn run(args: PlotArgs) -> Result<()> {
             common,
         } => {
             let (dataset, figure) = unit(&common)?;
-            let model = dataset.model(common.model.as_deref())?;
+            let model = dataset.model(common.model.as_deref(), &HubOptions::from_env())?;
             let circuit = Circuit::from(circuit);
             let scatter = head_figure(&dataset, &model, layer, head, circuit, &figure)?;
             let stem = format!(
@@ -58,8 +59,15 @@ pub fn run(args: PlotArgs) -> Result<()> {
                 MeasureArg::Peak => Measure::Peak,
                 MeasureArg::Lists => Measure::Lists,
             };
-            let heat_map =
-                overview_figure(&dataset, &terms, matching(exact), polarity(bottom), measure)?;
+            let index = dataset.index(&note_rebuild)?;
+            let heat_map = overview_figure(
+                &dataset,
+                &index,
+                &terms,
+                matching(exact),
+                polarity(bottom),
+                measure,
+            )?;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(format!("overview-{}.html", file_safe(&terms.join("-"))))
             });
@@ -106,8 +114,11 @@ fn unit_out(common: &UnitPlotArgs, stem: String) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(format!("{stem}.html")))
 }
 
+/// Writes `figure` in the format `out`'s extension names, atomically: a
+/// failed write (a full disk) leaves no truncated page behind.
 fn write(figure: &dyn Figure, out: &Path) -> Result<()> {
-    save(figure, out)?;
+    let format = Format::from_path(out)?;
+    write_atomically(out, format.render(figure).as_bytes())?;
     eprintln!("wrote {}", out.display());
     Ok(())
 }

@@ -1,10 +1,12 @@
-//! Progress bars for a run, drawn with indicatif on standard error.
+//! Progress of a run on standard error: bars on a terminal (indicatif), a
+//! line per stage elsewhere.
 
 use std::sync::Mutex;
+use std::time::Instant;
 
 use glossa_load::DownloadProgress;
 use glossa_pipeline::Observer;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 /// Draws one bar per stage, with rate and ETA.
 pub struct Bars {
@@ -41,9 +43,16 @@ impl Observer for Bars {
             let bar = ProgressBar::new(total);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{msg:<8} [{bar:40}] {human_pos}/{human_len} {per_sec} ETA {eta} ({elapsed})",
+                    "{msg:<8} [{bar:40}] {human_pos}/{human_len} {rate} ETA {eta} ({elapsed})",
                 )
                 .expect("static template")
+                .with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        // Whole units per second: indicatif's {per_sec} prints four decimals.
+                        let _ = write!(w, "{:.0}/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> "),
             );
             bar
@@ -75,6 +84,48 @@ impl Observer for Bars {
             Some(bar) => bar.suspend(|| eprintln!("note: {message}")),
             None => eprintln!("note: {message}"),
         }
+    }
+}
+
+/// Without a terminal (a log, a pipe): one line when a stage starts and one
+/// when it ends, so that a long run still shows where it is.
+pub struct Lines {
+    started: Mutex<Option<(String, Instant)>>,
+}
+
+impl Lines {
+    pub fn new() -> Lines {
+        Lines {
+            started: Mutex::new(None),
+        }
+    }
+}
+
+impl Observer for Lines {
+    fn stage(&self, name: &str, total: u64) {
+        match total {
+            0 => eprintln!("{name}: started"),
+            total => eprintln!("{name}: started, {total} units of work"),
+        }
+        if let Ok(mut started) = self.started.lock() {
+            *started = Some((name.to_string(), Instant::now()));
+        }
+    }
+
+    fn advance(&self, _units: u64) {}
+
+    fn finish_stage(&self) {
+        if let Some((name, at)) = self.started.lock().ok().and_then(|mut s| s.take()) {
+            eprintln!("{name}: done in {:.1} s", at.elapsed().as_secs_f64());
+        }
+    }
+
+    fn downloads(&self) -> Box<dyn DownloadProgress + '_> {
+        Box::new(glossa_pipeline::Silent)
+    }
+
+    fn note(&self, message: &str) {
+        eprintln!("note: {message}");
     }
 }
 

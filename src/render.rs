@@ -4,17 +4,23 @@ use std::fmt::Write;
 use std::path::Path;
 
 use glossa_index::Hit;
-use glossa_tables::schema;
 use glossa_tables::{
-    Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, SchemaRef, Side, UnitKind,
+    Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side, UnitKind,
 };
+use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use crate::args::FormatArg;
 
-/// Width in characters, counting each `char` once (enough for Polish).
-fn pad(text: &str, width: usize) -> String {
-    let len = text.chars().count();
-    format!("{text}{}", " ".repeat(width.saturating_sub(len)))
+/// Columns `text` takes on a terminal: two for CJK and emoji, none for
+/// combining marks.
+fn width(text: &str) -> usize {
+    text.width()
+}
+
+/// `text` padded with spaces to `columns` terminal columns.
+fn pad(text: &str, columns: usize) -> String {
+    format!("{text}{}", " ".repeat(columns.saturating_sub(width(text))))
 }
 
 /// Key and value lists side by side, like the paper's tables.
@@ -23,7 +29,7 @@ pub fn neuron_table(
     neuron: u32,
     rows: &[NeuronRow],
     bottom: bool,
-    limit: Option<usize>,
+    limit: usize,
 ) -> String {
     let mut out = String::new();
     let polarities: &[Polarity] = if bottom {
@@ -35,14 +41,14 @@ pub fn neuron_table(
         let list = |side: Side| -> Vec<&NeuronRow> {
             rows.iter()
                 .filter(|r| r.side == side && r.polarity == polarity)
-                .take(limit.unwrap_or(usize::MAX))
+                .take(limit)
                 .collect()
         };
         let (keys, values) = (list(Side::Key), list(Side::Value));
         let width = keys
             .iter()
             .chain(&values)
-            .map(|r| r.token.chars().count())
+            .map(|r| width(&r.token))
             .max()
             .unwrap_or(0)
             .max(8);
@@ -76,82 +82,47 @@ pub fn neuron_table(
 
 /// The rows `show` prints: top lists (and bottom ones with `bottom`), the
 /// first `limit` ranks of each.
-fn shown(polarity: Polarity, rank: u32, bottom: bool, limit: Option<usize>) -> bool {
-    (bottom || polarity == Polarity::Top) && limit.is_none_or(|l| rank as usize <= l)
+fn shown(polarity: Polarity, rank: u32, bottom: bool, limit: usize) -> bool {
+    (bottom || polarity == Polarity::Top) && rank as usize <= limit
 }
 
-/// One field of a record: text, or a number already written out.
-enum Field<'a> {
-    Text(&'a str),
-    Number(String),
-}
-
-/// A number in its shortest form that reads back exactly (f32 scores stay short).
-fn num(value: impl std::fmt::Display) -> Field<'static> {
-    Field::Number(value.to_string())
-}
-
-/// Records with the columns of a table's `schema` (each row's fields in its
-/// column order), as CSV with a header or one JSON object per line.
-fn records<'a>(
-    schema: SchemaRef,
-    rows: impl Iterator<Item = Vec<Field<'a>>>,
+/// Rows as CSV with a header or as one JSON object per line; either way the
+/// columns are the row type's fields, which follow its table's schema.
+fn records<T: Serialize>(
+    rows: impl Iterator<Item = T>,
     format: FormatArg,
 ) -> anyhow::Result<String> {
-    let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let rows = rows.inspect(|fields| debug_assert_eq!(fields.len(), header.len()));
     if format == FormatArg::Json {
-        let mut out = String::new();
-        for fields in rows {
-            let members: Vec<String> = header
-                .iter()
-                .zip(&fields)
-                .map(|(key, field)| {
-                    let value = match field {
-                        Field::Text(text) => serde_json::Value::from(*text).to_string(),
-                        Field::Number(number) => number.clone(),
-                    };
-                    format!("{}:{value}", serde_json::Value::from(*key))
-                })
-                .collect();
-            let _ = writeln!(out, "{{{}}}", members.join(","));
-        }
-        return Ok(out);
+        return json_lines(rows);
     }
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(&header)?;
-    for fields in rows {
-        writer.write_record(fields.iter().map(|field| match field {
-            Field::Text(text) => *text,
-            Field::Number(number) => number.as_str(),
-        }))?;
+    for row in rows {
+        writer.serialize(row)?;
     }
     Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+/// One JSON object per item and line.
+pub fn json_lines<T: Serialize>(items: impl IntoIterator<Item = T>) -> anyhow::Result<String> {
+    let mut out = String::new();
+    for item in items {
+        out.push_str(&serde_json::to_string(&item)?);
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// A neuron's lists as CSV or JSON lines, in table order.
 pub fn neuron_records(
     rows: &[NeuronRow],
     bottom: bool,
-    limit: Option<usize>,
+    limit: usize,
     format: FormatArg,
 ) -> anyhow::Result<String> {
     let rows = rows
         .iter()
-        .filter(|r| shown(r.polarity, r.rank, bottom, limit))
-        .map(|r| {
-            vec![
-                num(r.layer),
-                num(r.neuron),
-                Field::Text(r.side.as_str()),
-                Field::Text(r.polarity.as_str()),
-                num(r.rank),
-                num(r.token_id),
-                Field::Text(&r.token),
-                num(r.score),
-            ]
-        });
-    records(schema::neurons(), rows, format)
+        .filter(|r| shown(r.polarity, r.rank, bottom, limit));
+    records(rows, format)
 }
 
 /// A head's pair lists as CSV or JSON lines, in table order.
@@ -163,22 +134,8 @@ pub fn head_records(
 ) -> anyhow::Result<String> {
     let rows = rows
         .iter()
-        .filter(|r| shown(r.polarity, r.rank, bottom, Some(limit)))
-        .map(|r| {
-            vec![
-                num(r.layer),
-                num(r.head),
-                Field::Text(r.circuit.as_str()),
-                Field::Text(r.polarity.as_str()),
-                num(r.rank),
-                num(r.src_token_id),
-                num(r.dst_token_id),
-                Field::Text(&r.src_token),
-                Field::Text(&r.dst_token),
-                num(r.score),
-            ]
-        });
-    records(schema::heads(), rows, format)
+        .filter(|r| shown(r.polarity, r.rank, bottom, limit));
+    records(rows, format)
 }
 
 /// A head's VO and QK pair lists, with its summary.
@@ -230,7 +187,7 @@ pub fn head_table(
                 .collect();
             let width = list
                 .iter()
-                .map(|r| r.src_token.chars().count())
+                .map(|r| width(&r.src_token))
                 .max()
                 .unwrap_or(0)
                 .max(src.len());
@@ -267,24 +224,17 @@ pub fn hits(terms: &[String], hits: &[Hit]) -> String {
         return out;
     }
     let what = |hit: &Hit| -> (String, String) {
-        match hit.kind {
-            UnitKind::Neuron => (
-                hit.side.map_or("", |s| s.as_str()).to_string(),
-                hit.token.clone().unwrap_or_default(),
-            ),
-            UnitKind::Head => (
-                hit.circuit.map_or("", |c| c.as_str()).to_string(),
-                format!(
-                    "{} -> {}",
-                    hit.src_token.as_deref().unwrap_or(""),
-                    hit.dst_token.as_deref().unwrap_or("")
-                ),
+        match hit {
+            Hit::Neuron(neuron) => (neuron.side.as_str().to_string(), neuron.token.clone()),
+            Hit::Head(head) => (
+                head.circuit.as_str().to_string(),
+                format!("{} -> {}", head.src_token, head.dst_token),
             ),
         }
     };
     let width = hits
         .iter()
-        .map(|h| what(h).1.chars().count())
+        .map(|h| width(&what(h).1))
         .max()
         .unwrap_or(0)
         .max(5);
@@ -305,14 +255,14 @@ pub fn hits(terms: &[String], hits: &[Hit]) -> String {
         let _ = writeln!(
             out,
             "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9.4}",
-            hit.kind.as_str(),
-            hit.layer,
-            hit.unit,
+            hit.kind().as_str(),
+            hit.layer(),
+            hit.unit(),
             side,
-            hit.polarity.as_str(),
-            hit.rank,
+            hit.polarity().as_str(),
+            hit.rank(),
             pad(&token, width),
-            hit.score
+            hit.score()
         );
     }
     out
@@ -334,6 +284,21 @@ pub fn by_layer(terms: &[String], counts: &[(u32, UnitKind, u64)]) -> String {
     out
 }
 
+/// `--by-layer --json`: one object per layer and kind.
+pub fn by_layer_json(counts: &[(u32, UnitKind, u64)]) -> anyhow::Result<String> {
+    #[derive(Serialize)]
+    struct LayerCount {
+        layer: u32,
+        kind: UnitKind,
+        units: u64,
+    }
+    json_lines(
+        counts
+            .iter()
+            .map(|&(layer, kind, units)| LayerCount { layer, kind, units }),
+    )
+}
+
 /// What `glossa info` prints.
 pub fn info(dir: &Path, manifest: &Manifest) -> String {
     let mut out = String::new();
@@ -344,13 +309,82 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
         let _ = writeln!(out, "revision  {revision} ({commit})");
     }
     let _ = writeln!(out, "arch      {}", manifest.architecture);
-    let shape = &manifest.shape;
+    let _ = writeln!(out, "shape     {}", manifest.shape);
+    let options = &manifest.options;
+    let vocabulary = &manifest.vocabulary;
+    let yes_no = |flag: bool| if flag { "yes" } else { "no" };
     let _ = writeln!(
         out,
-        "shape     {} layers, {} heads, d_model {}, d_ff {}, vocab {}",
-        shape["layers"], shape["heads"], shape["d_model"], shape["d_ff"], shape["vocab"]
+        "neurons   {}{}",
+        yes_no(options.neurons),
+        if options.neurons {
+            format!(
+                ", k = {} tokens at each end of every key and value list",
+                options.k
+            )
+        } else {
+            String::new()
+        }
     );
-    let _ = writeln!(out, "options   {}", manifest.options);
+    let _ = writeln!(
+        out,
+        "heads     {}{}",
+        yes_no(options.heads),
+        if options.heads {
+            format!(
+                ", k = {} pairs at each end of every VO and QK list (pruning: {})",
+                options.head_k,
+                match options.head_pruning {
+                    glossa_tables::HeadPruning::Bounds => "bounds",
+                    glossa_tables::HeadPruning::None => "none, brute force",
+                }
+            )
+        } else {
+            String::new()
+        }
+    );
+    let mut exclude = Vec::new();
+    if options.exclude_same {
+        exclude.push("same");
+    }
+    if options.exclude_fuzzy {
+        exclude.push("fuzzy");
+    }
+    if !exclude.is_empty() {
+        let _ = writeln!(out, "pairs     excluding {} pairs", exclude.join(" and "));
+    }
+    let _ = writeln!(
+        out,
+        "filters   {}",
+        if options.filters.is_empty() {
+            "none".to_string()
+        } else {
+            options.filters.join(", ")
+        }
+    );
+    if let Some(list) = &options.token_list {
+        let _ = writeln!(
+            out,
+            "corpus    {list} (column {}{})",
+            options.text_column.as_deref().unwrap_or("text"),
+            options
+                .max_tokens
+                .map_or(String::new(), |n| format!(", the {n} most frequent tokens"))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "tokens    {} selectable of {} in the tokenizer ({} embedding rows, {} padding rows excluded)",
+        vocabulary.selectable_tokens,
+        vocabulary.tokenizer_tokens,
+        vocabulary.embedding_rows,
+        vocabulary.padding_rows_excluded
+    );
+    let _ = writeln!(
+        out,
+        "weights   {}, {} threads",
+        options.weights_format, options.threads
+    );
     for (table, rows) in &manifest.row_counts {
         let _ = writeln!(out, "rows      {table}: {rows}");
     }

@@ -1,7 +1,7 @@
 //! Every list equals an independent float64 brute force.
 
 use glossa_synth::presets;
-use glossa_tables::Manifest;
+use glossa_tables::{Layout, Manifest, TableKind};
 use glossa_vocab::Vocabulary;
 
 use crate::common::*;
@@ -64,9 +64,9 @@ fn untied_sharded_f16_model_with_padding_matches_reference() {
         &offline_hub(tmp.path()),
     );
     assert_matches_reference(&model, &summary.dir, tokens, 7);
-    let manifest = Manifest::read(&out).unwrap();
+    let manifest = Manifest::read(&Layout::new(&out)).unwrap();
     assert_eq!(
-        manifest.vocabulary["padding_rows_excluded"],
+        manifest.vocabulary.padding_rows_excluded,
         model.spec.vocab_size - tokens
     );
     // Padding rows have no token and must never be selected.
@@ -84,7 +84,7 @@ fn manifest_describes_the_tables() {
         5,
         &offline_hub(dir.path()),
     );
-    let manifest = Manifest::read(&summary.dir).unwrap();
+    let manifest = Manifest::read(&Layout::new(&summary.dir)).unwrap();
     assert_eq!(manifest.tables, summary.manifest.tables);
     assert_eq!(manifest.inputs, summary.manifest.inputs);
     let paths: Vec<&str> = manifest.tables.iter().map(|t| t.path.as_str()).collect();
@@ -106,11 +106,11 @@ fn manifest_describes_the_tables() {
             table.path
         );
     }
-    assert_eq!(manifest.row_counts["neurons"], 4 * 256 * 2 * 2 * 5);
-    assert_eq!(manifest.row_counts["tokens"], 4096);
-    assert_eq!(manifest.row_counts["heads"], 4 * 4 * 2 * 2 * 100);
-    assert_eq!(manifest.row_counts["head_summary"], 4 * 4 * 2);
-    assert_eq!(manifest.options["k"], 5);
+    assert_eq!(manifest.rows(TableKind::Neurons), 4 * 256 * 2 * 2 * 5);
+    assert_eq!(manifest.rows(TableKind::Tokens), 4096);
+    assert_eq!(manifest.rows(TableKind::Heads), 4 * 4 * 2 * 2 * 100);
+    assert_eq!(manifest.rows(TableKind::HeadSummary), 4 * 4 * 2);
+    assert_eq!(manifest.options.k, 5);
     assert_eq!(
         manifest.inputs.len(),
         3,
@@ -168,10 +168,7 @@ fn filtered_lists_match_reference_and_keep_polish() {
     assert!(heads
         .iter()
         .all(|r| allowed[r.src_token_id as usize] && allowed[r.dst_token_id as usize]));
-    assert_eq!(
-        summary.manifest.options["filters"],
-        serde_json::json!(["alpha", "min-len=3"])
-    );
+    assert_eq!(summary.manifest.options.filters, ["alpha", "min-len=3"]);
     // The tokens table reproduces the filter in SQL terms.
     let tokens = glossa_tables::read_tokens(&summary.dir.join("tokens.parquet")).unwrap();
     for (token, &ok) in tokens.iter().zip(&allowed) {

@@ -263,7 +263,9 @@ fn plot_refuses_more_tokens_than_the_table_holds() {
     assert_eq!(out.status.code(), Some(1));
     let message = String::from_utf8_lossy(&out.stderr);
     assert!(
-        message.contains("--k 51") && message.contains("50"),
+        message.contains("51 tokens asked for")
+            && message.contains("hold 50")
+            && message.contains("lower --k"),
         "{message}"
     );
     let wrong_format = glossa(

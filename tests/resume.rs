@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use glossa_tables::Layout;
+
 use crate::common::{glossa, glossa_command, shipped_model_dir};
 
 fn stderr(output: &Output) -> String {
@@ -214,13 +216,13 @@ fn killed_run_is_not_a_dataset_and_resumes_to_identical_tables() {
     assert!(output.status.success(), "{err}");
     assert!(err.contains("resuming the interrupted run"), "{err}");
     assert!(err.contains("of 4 neuron layers"), "{err}");
-    assert!(!dir.join(".glossa-run").exists());
-    assert!(!dir.join(".glossa.lock").exists());
+    assert!(!Layout::new(&dir).run_dir().exists());
+    assert!(!Layout::new(&dir).lock_file().exists());
     assert_identical_to_reference(&dir);
 
     // A changed configuration starts over instead of mixing runs.
     let mut child = spawn_extract(&out, tmp.path());
-    wait_for(&dir.join(".glossa-run/progress.json"), &mut child);
+    wait_for(&Layout::new(&dir).journal(), &mut child);
     wait_for(&dir.join("tokens.parquet"), &mut child);
     let _ = child.kill();
     child.wait().unwrap();
@@ -297,7 +299,7 @@ fn kills_at_random_points_never_change_the_result() {
 fn force_starts_over() {
     let tmp = tempfile::tempdir().unwrap();
     assert!(run_extract("ds", tmp.path()).status.success());
-    std::fs::create_dir_all(tmp.path().join("ds/.glossa-run")).unwrap();
+    std::fs::create_dir_all(Layout::new(tmp.path().join("ds")).run_dir()).unwrap();
     std::fs::write(tmp.path().join("ds/neurons/layer-009.parquet"), b"stale").unwrap();
     let mut args = extract_args("ds");
     args.push("--force".into());
@@ -317,7 +319,7 @@ fn a_second_run_on_the_same_directory_is_refused() {
     let mut refused = None;
     for _ in 0..5 {
         let mut first = spawn_extract("ds", tmp.path());
-        if !wait_for(&dir.join(".glossa-run/progress.json"), &mut first) {
+        if !wait_for(&Layout::new(&dir).journal(), &mut first) {
             first.wait().unwrap();
             continue;
         }
@@ -334,7 +336,7 @@ fn a_second_run_on_the_same_directory_is_refused() {
     assert_fails(
         &second,
         1,
-        &["in use by another `glossa extract`", &format!("pid {pid}")],
+        &["in use by another extraction", &format!("pid {pid}")],
     );
     assert_identical_to_reference(&dir);
 }
@@ -345,23 +347,20 @@ fn a_held_lock_refuses_and_a_dead_one_is_taken_over() {
     let dir = tmp.path().join("ds");
     std::fs::create_dir_all(&dir).unwrap();
     // This process plays a live run holding the lock.
-    let lock = std::fs::File::create(dir.join(".glossa.lock")).unwrap();
+    let lock = std::fs::File::create(Layout::new(&dir).lock_file()).unwrap();
     lock.try_lock().unwrap();
     std::fs::write(
-        dir.join(".glossa.lock"),
+        Layout::new(&dir).lock_file(),
         r#"{"pid": 4242, "host": "elsewhere", "started": 0}"#,
     )
     .unwrap();
     assert_fails(
         &run_extract("ds", tmp.path()),
         1,
-        &[
-            "in use by another `glossa extract`",
-            "pid 4242 on elsewhere",
-        ],
+        &["in use by another extraction", "pid 4242 on elsewhere"],
     );
     // Nor is the directory a dataset while the lock is held.
-    std::fs::create_dir_all(dir.join(".glossa-run")).unwrap();
+    std::fs::create_dir_all(Layout::new(&dir).run_dir()).unwrap();
     assert_fails(
         &glossa(&["info", "--data", "ds"], tmp.path()),
         1,
@@ -376,7 +375,7 @@ fn a_held_lock_refuses_and_a_dead_one_is_taken_over() {
         "{}",
         stderr(&output)
     );
-    assert!(!dir.join(".glossa.lock").exists());
+    assert!(!Layout::new(&dir).lock_file().exists());
     assert_identical_to_reference(&dir);
 }
 

@@ -12,4 +12,6 @@ mod heads;
 mod loading;
 mod plot;
 #[cfg(unix)]
+mod regressions;
+#[cfg(unix)]
 mod resume;

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
-use glossa_load::Model;
+use glossa_load::{HubOptions, Model};
 use glossa_pipeline::{circuit_factors, view, Dataset};
 use glossa_project::{gemm_floor, top_pairs, MatrixView, PairQuery, Pruning, TokenFilter};
 use glossa_synth::presets;
@@ -77,12 +77,9 @@ fn main() -> Result<()> {
     let extraction = extract(&glossa, &model_dir, &args.dir.join(format!("{name}-out")))?;
 
     let manifest = extraction.dataset.manifest();
-    let model = extraction.dataset.model(None)?;
+    let model = extraction.dataset.model(None, &HubOptions::from_env())?;
     let shape = model.shape;
-    let tokens = *manifest
-        .row_counts
-        .get("tokens")
-        .context("manifest has no token count")? as usize;
+    let tokens = manifest.vocabulary.tokenizer_tokens;
     println!(
         "model        {} ({} layers, {} heads, d {}, d_ff {}, vocab {}, checkpoint {})",
         model_dir.display(),
@@ -99,9 +96,7 @@ fn main() -> Result<()> {
         .brute_layers
         .unwrap_or(if args.quick { shape.layers } else { 1 })
         .clamp(1, shape.layers);
-    let k = manifest.options["head_k"]
-        .as_u64()
-        .context("manifest has no head_k")? as usize;
+    let k = manifest.options.head_k;
     let heads = head_sample(&model, tokens, k, brute_layers)?;
     let shares = computed_shares(&extraction)?;
 

@@ -4,7 +4,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use glossa_tables::MAX_LIST_LEN;
+use glossa_vocab::CharFilter;
+
 use crate::error::{PipelineError, Result};
+
+/// The text field of JSONL, CSV and Parquet corpora when none is named.
+pub(crate) const DEFAULT_TEXT_COLUMN: &str = "text";
 
 /// Everything an extraction needs to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,9 +55,10 @@ pub struct ExtractConfig {
     /// saved `token_list.parquet`.
     #[serde(default)]
     pub token_list: Option<String>,
-    /// The text field of JSONL, CSV and Parquet corpora.
-    #[serde(default = "default_text_column")]
-    pub text_column: String,
+    /// The text field of JSONL, CSV and Parquet corpora [default: `text`];
+    /// only with a token list.
+    #[serde(default)]
+    pub text_column: Option<String>,
     /// Keep only the N most frequent corpus tokens.
     #[serde(default)]
     pub max_tokens: Option<usize>,
@@ -64,10 +71,6 @@ pub struct ExtractConfig {
     /// invocation, never read from a pipeline file.
     #[serde(skip)]
     pub force: bool,
-}
-
-fn default_text_column() -> String {
-    "text".to_string()
 }
 
 fn yes() -> bool {
@@ -102,11 +105,57 @@ impl ExtractConfig {
             exclude_fuzzy: false,
             filters: Vec::new(),
             token_list: None,
-            text_column: default_text_column(),
+            text_column: None,
             max_tokens: None,
             brute_force_heads: false,
             force: false,
         }
+    }
+
+    /// Checks what can be checked before the model is read, and parses the
+    /// character filters.
+    pub(crate) fn check(&self) -> Result<Vec<CharFilter>> {
+        if !self.neurons && !self.heads {
+            return Err(PipelineError::NothingToExtract);
+        }
+        if self.token_list.is_none() {
+            let unused = [
+                (
+                    "a maximum number of corpus tokens",
+                    self.max_tokens.is_some(),
+                ),
+                ("a corpus text column", self.text_column.is_some()),
+            ];
+            if let Some((option, _)) = unused.iter().find(|(_, given)| *given) {
+                return Err(PipelineError::WithoutTokenList { option });
+            }
+        }
+        for (list, k, wanted) in [
+            ("neuron", self.k, self.neurons),
+            ("head", self.head_k, self.heads),
+        ] {
+            if wanted && (k == 0 || k > MAX_LIST_LEN) {
+                return Err(PipelineError::InvalidListLength {
+                    list,
+                    k,
+                    max: MAX_LIST_LEN,
+                });
+            }
+        }
+        self.filters
+            .iter()
+            .flat_map(|f| f.split(','))
+            .map(|f| {
+                f.trim()
+                    .parse::<CharFilter>()
+                    .map_err(PipelineError::InvalidFilter)
+            })
+            .collect()
+    }
+
+    /// The text field read from a corpus.
+    pub(crate) fn text_column(&self) -> &str {
+        self.text_column.as_deref().unwrap_or(DEFAULT_TEXT_COLUMN)
     }
 }
 
@@ -133,12 +182,41 @@ pub struct PipelineFile {
 }
 
 impl PipelineFile {
-    /// Reads a pipeline TOML file.
+    /// Reads a pipeline TOML file. A model named by a relative path is
+    /// taken relative to the file's own directory, so that the file works
+    /// from any working directory.
     pub fn read(path: &Path) -> Result<PipelineFile> {
         let text = std::fs::read_to_string(path).map_err(PipelineError::io(path))?;
-        toml::from_str(&text).map_err(|e| PipelineError::PipelineFile {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+        let mut file: PipelineFile =
+            toml::from_str(&text).map_err(|source| PipelineError::PipelineFile {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let beside = path
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join(&file.extract.model);
+        if Path::new(&file.extract.model).is_relative() && beside.is_dir() {
+            file.extract.model = beside.to_string_lossy().into_owned();
+        }
+        Ok(file)
+    }
+
+    /// The pipeline file `name` stands for: a path to a file, else
+    /// `NAME.toml` (or `NAME`) in `pipelines`.
+    pub fn find(name: &str, pipelines: &Path) -> Result<PathBuf> {
+        let given = Path::new(name);
+        if given.is_file() {
+            return Ok(given.to_path_buf());
+        }
+        let candidates = [pipelines.join(format!("{name}.toml")), pipelines.join(name)];
+        candidates
+            .iter()
+            .find(|c| c.is_file())
+            .cloned()
+            .ok_or_else(|| PipelineError::NoPipelineFile {
+                name: name.to_string(),
+                searched: pipelines.to_path_buf(),
+            })
     }
 }

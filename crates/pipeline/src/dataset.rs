@@ -1,38 +1,36 @@
-//! Opening a finished dataset.
+//! Opening a finished dataset, and reading its lists back.
 
 use std::path::{Path, PathBuf};
 
 use glossa_index::{Hit, Index, Search};
 use glossa_tables::{
-    read_head_rows, read_head_summary, read_neuron_rows, HeadRow, HeadSummaryRow, Manifest,
-    NeuronRow, UnitKind, MANIFEST_FILE,
+    read_head_rows, read_head_summary, read_neuron_rows, HeadRow, HeadSummaryRow, Layout, Manifest,
+    NeuronRow, Table, UnitKind,
 };
 
 use crate::error::{PipelineError, Result};
-use crate::extract::{head_table, neuron_table, HEAD_SUMMARY_TABLE};
-use crate::index::INDEX_DIR;
-use crate::resume::{active_run, ActiveRun, RUN_DIR};
-use crate::verify::{expected_entries, index_problem};
+use crate::index::{expected_entries, open_checked, rebuild_index};
+use crate::resume::{active_run, ActiveRun};
 
 /// A dataset directory with a manifest: a finished extraction.
 pub struct Dataset {
-    dir: PathBuf,
+    layout: Layout,
     manifest: Manifest,
 }
 
 /// The one dataset under `root` (directories holding a `manifest.json`).
 ///
-/// Commands that read a dataset use this when no `--data` is given.
+/// Commands that read a dataset use this when they are not told which.
 pub fn find_dataset(root: &Path) -> Result<PathBuf> {
     let mut found = Vec::new();
     let mut unfinished = Vec::new();
     if let Ok(entries) = std::fs::read_dir(root) {
         for entry in entries.flatten() {
-            let path = entry.path();
-            if path.join(MANIFEST_FILE).is_file() {
-                found.push(path);
-            } else if path.join(RUN_DIR).is_dir() {
-                unfinished.push(path);
+            let layout = Layout::new(entry.path());
+            if layout.is_finished() {
+                found.push(entry.path());
+            } else if layout.has_run_dir() {
+                unfinished.push(entry.path());
             }
         }
     }
@@ -52,11 +50,14 @@ pub fn find_dataset(root: &Path) -> Result<PathBuf> {
     }
 }
 
-/// Why `dir`, which has no manifest, is not a dataset: an extraction is
-/// still writing it, one was interrupted, or none ran there.
+/// Why `dir`, which has no manifest, is not a dataset: it is no directory,
+/// an extraction is still writing it, one was interrupted, or none ran there.
 fn not_finished(dir: &Path) -> PipelineError {
     let dir = dir.to_path_buf();
-    match active_run(&dir) {
+    if !dir.is_dir() {
+        return PipelineError::NotADirectory { dir };
+    }
+    match active_run(&Layout::new(&dir)) {
         Some(ActiveRun::Running(holder)) => PipelineError::StillRunning {
             dir,
             holder: holder.describe(),
@@ -70,20 +71,25 @@ impl Dataset {
     /// Opens the dataset in `dir`.
     ///
     /// A directory without a manifest is refused, saying whether an
-    /// extraction is still writing it, was interrupted, or never ran there.
+    /// extraction is still writing it, was interrupted, or never ran there;
+    /// so is a manifest of another schema version.
     pub fn open(dir: &Path) -> Result<Dataset> {
-        if !dir.join(MANIFEST_FILE).is_file() {
+        let layout = Layout::new(dir);
+        if !layout.is_finished() {
             return Err(not_finished(dir));
         }
-        Ok(Dataset {
-            dir: dir.to_path_buf(),
-            manifest: Manifest::read(dir)?,
-        })
+        let manifest = Manifest::read(&layout)?;
+        Ok(Dataset { layout, manifest })
     }
 
     /// The directory.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.layout.dir()
+    }
+
+    /// Where each of its files is.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
 
     /// The manifest.
@@ -91,34 +97,42 @@ impl Dataset {
         &self.manifest
     }
 
-    /// A dimension of the model's shape (`layers`, `heads`, `d_ff`, ...).
-    pub(crate) fn shape_value(&self, name: &str) -> usize {
-        self.manifest.shape[name].as_u64().unwrap_or(0) as usize
+    /// Checks that `layer` exists.
+    pub fn check_layer(&self, layer: u32) -> Result<()> {
+        let layers = self.manifest.shape.layers;
+        if layer as usize >= layers {
+            return Err(PipelineError::NoSuchLayer { layer, layers });
+        }
+        Ok(())
     }
 
     /// Every list entry of one neuron, in table order (side, polarity, rank).
     pub fn neuron(&self, layer: u32, neuron: u32) -> Result<Vec<NeuronRow>> {
-        let layers = self.shape_value("layers");
-        if layer as usize >= layers {
-            return Err(PipelineError::NoSuchLayer { layer, layers });
+        if !self.manifest.options.neurons {
+            return Err(PipelineError::NoNeurons {
+                dir: self.dir().to_path_buf(),
+            });
         }
-        let neurons = self.shape_value("d_ff");
+        self.check_layer(layer)?;
+        let neurons = self.manifest.shape.d_ff;
         if neuron as usize >= neurons {
             return Err(PipelineError::NoSuchNeuron { neuron, neurons });
         }
-        Ok(read_neuron_rows(
-            &self.dir.join(neuron_table(layer as usize)),
-            Some(neuron),
-        )?)
+        let path = self.layout.table(Table::Neurons(layer as usize));
+        let rows = read_neuron_rows(&path, Some(neuron))?;
+        check_layer_of_rows(&path, layer, rows.iter().map(|r| r.layer))?;
+        Ok(rows)
     }
 
-    /// Checks that head `head` of `layer` exists.
+    /// Checks that the heads were extracted and head `head` of `layer` exists.
     fn check_head(&self, layer: u32, head: u32) -> Result<()> {
-        let layers = self.shape_value("layers");
-        if layer as usize >= layers {
-            return Err(PipelineError::NoSuchLayer { layer, layers });
+        if !self.manifest.options.heads {
+            return Err(PipelineError::NoHeads {
+                dir: self.dir().to_path_buf(),
+            });
         }
-        let heads = self.shape_value("heads");
+        self.check_layer(layer)?;
+        let heads = self.manifest.shape.heads;
         if head as usize >= heads {
             return Err(PipelineError::NoSuchHead { head, heads });
         }
@@ -128,10 +142,10 @@ impl Dataset {
     /// Every pair-list entry of one head, in table order (circuit, polarity, rank).
     pub fn head(&self, layer: u32, head: u32) -> Result<Vec<HeadRow>> {
         self.check_head(layer, head)?;
-        Ok(read_head_rows(
-            &self.dir.join(head_table(layer as usize)),
-            Some(head),
-        )?)
+        let path = self.layout.table(Table::Heads(layer as usize));
+        let rows = read_head_rows(&path, Some(head))?;
+        check_layer_of_rows(&path, layer, rows.iter().map(|r| r.layer))?;
+        Ok(rows)
     }
 
     /// The summary rows (VO and QK) of one head.
@@ -140,7 +154,7 @@ impl Dataset {
         let rows = self
             .head_summaries()?
             .ok_or_else(|| PipelineError::NoHeads {
-                dir: self.dir.clone(),
+                dir: self.dir().to_path_buf(),
             })?;
         Ok(rows
             .into_iter()
@@ -151,36 +165,65 @@ impl Dataset {
     /// Every row of head_summary.parquet, read once; `None` when the
     /// extraction skipped the heads.
     pub fn head_summaries(&self) -> Result<Option<Vec<HeadSummaryRow>>> {
-        if !self
-            .manifest
-            .tables
-            .iter()
-            .any(|t| t.path == HEAD_SUMMARY_TABLE)
-        {
+        let table = Table::HeadSummary;
+        if !self.manifest.lists(&table.path()) {
             return Ok(None);
         }
-        Ok(Some(read_head_summary(&self.dir.join(HEAD_SUMMARY_TABLE))?))
+        Ok(Some(read_head_summary(&self.layout.table(table))?))
     }
 
-    /// Searches the dataset's index.
-    pub fn search(&self, search: &Search) -> Result<Vec<Hit>> {
-        Ok(Index::open(self.dir.join(INDEX_DIR))?.search(search)?)
+    /// The search index, opened once for the command that asks.
+    ///
+    /// The index is derived from the tables: a missing, damaged or stale one
+    /// is rebuilt rather than trusted or refused, after `rebuilding` is told why.
+    pub fn index(&self, rebuilding: &dyn Fn(&str)) -> Result<Index> {
+        match open_checked(&self.layout, expected_entries(&self.manifest)) {
+            Ok(index) => Ok(index),
+            Err(problem) => {
+                rebuilding(&problem);
+                self.rebuild_index(None)?;
+                Ok(Index::open(self.layout.index())?)
+            }
+        }
+    }
+
+    /// Searches `index`, this dataset's, refusing a layer the model lacks.
+    pub fn search(&self, index: &Index, search: &Search) -> Result<Vec<Hit>> {
+        self.check_search(search)?;
+        Ok(index.search(search)?)
     }
 
     /// Per layer and kind, how many units hold a matching entry.
-    pub fn count_by_layer(&self, search: &Search) -> Result<Vec<(u32, UnitKind, u64)>> {
-        Ok(Index::open(self.dir.join(INDEX_DIR))?.count_by_layer(search)?)
+    pub fn count_by_layer(
+        &self,
+        index: &Index,
+        search: &Search,
+    ) -> Result<Vec<(u32, UnitKind, u64)>> {
+        self.check_search(search)?;
+        Ok(index.count_by_layer(search)?)
     }
 
-    /// What is wrong with the search index, if anything: missing, unreadable,
-    /// or stale (not holding one entry per neuron and head row of the tables).
-    /// [`Dataset::rebuild_index`] mends all three.
-    pub fn index_problem(&self) -> Option<String> {
-        index_problem(&self.dir, expected_entries(&self.manifest))
+    fn check_search(&self, search: &Search) -> Result<()> {
+        match search.layer {
+            Some(layer) => self.check_layer(layer),
+            None => Ok(()),
+        }
     }
 
     /// Rebuilds the index from the tables the manifest lists.
     pub fn rebuild_index(&self, threads: Option<usize>) -> Result<()> {
-        crate::index::rebuild_index(&self.dir, &self.manifest.tables, threads)
+        rebuild_index(&self.layout, &self.manifest.tables, threads)
+    }
+}
+
+/// Fails unless every row read from the table of `layer` is of that layer.
+fn check_layer_of_rows(path: &Path, layer: u32, rows: impl Iterator<Item = u32>) -> Result<()> {
+    match rows.into_iter().find(|&found| found != layer) {
+        Some(found) => Err(PipelineError::WrongLayer {
+            path: path.to_path_buf(),
+            layer,
+            found,
+        }),
+        None => Ok(()),
     }
 }

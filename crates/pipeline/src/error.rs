@@ -1,4 +1,7 @@
 //! Errors of a whole run: each stage's error, plus the run's own checks.
+//!
+//! Messages say what is wrong in the library's terms; what to type about it
+//! is the command line's business (the binary adds those hints).
 
 use std::path::PathBuf;
 
@@ -23,6 +26,12 @@ pub enum PipelineError {
     #[error(transparent)]
     Index(#[from] glossa_index::Error),
 
+    #[error(transparent)]
+    Corpus(#[from] glossa_corpus::CorpusError),
+
+    #[error(transparent)]
+    Plot(#[from] glossa_plot::PlotError),
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -30,42 +39,65 @@ pub enum PipelineError {
         source: std::io::Error,
     },
 
-    #[error("{path}: invalid pipeline file: {message}")]
-    PipelineFile { path: PathBuf, message: String },
+    #[error("{path}: invalid pipeline file")]
+    PipelineFile {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+
+    #[error("no pipeline file {name:?}: it is not a file, and {searched} holds no {name}.toml")]
+    NoPipelineFile { name: String, searched: PathBuf },
 
     #[error("the tokenizer has {tokenizer} tokens but the embedding has only {embedding} rows; tokenizer.json does not belong to this checkpoint")]
     VocabularyMismatch { tokenizer: usize, embedding: usize },
 
-    #[error("k = {k} is invalid: it must be between 1 and the {tokens} selectable tokens")]
+    #[error(
+        "{list} lists of {k} entries are not possible: a list holds between 1 and {max} entries"
+    )]
+    InvalidListLength {
+        list: &'static str,
+        k: usize,
+        max: usize,
+    },
+
+    #[error("no token is left to list: {why}")]
+    NoSelectableTokens { why: String },
+
+    #[error("neuron lists of {k} tokens need at least {k} tokens to choose from, but only {tokens} pass the filters and the token list")]
     InvalidK { k: usize, tokens: usize },
 
-    #[error("head k = {k} is invalid: it must be at least 1 and at most {pairs} token pairs")]
+    #[error("head lists of {k} pairs need at least {k} pairs to choose from, but only {pairs} pairs of tokens pass the filters and the token list")]
     InvalidHeadK { k: usize, pairs: u128 },
 
-    #[error(transparent)]
-    Corpus(#[from] glossa_corpus::CorpusError),
-
-    #[error("invalid --filter: {0}")]
+    #[error("invalid character filter: {0}")]
     InvalidFilter(String),
 
-    #[error("--no-neurons and --no-heads together leave nothing to extract")]
+    #[error("the configuration extracts neither neurons nor heads: nothing to do")]
     NothingToExtract,
 
-    #[error("head {head} does not exist; layers have heads 0..{heads}")]
-    NoSuchHead { head: u32, heads: usize },
+    #[error("{option} applies only to a corpus token list, and none is given")]
+    WithoutTokenList { option: &'static str },
 
-    #[error(
-        "no dataset in {root}: run `glossa extract` (or `make extract`) first, or pass --data DIR"
-    )]
+    #[error("{path} is a file, not a directory: a dataset needs a directory of its own")]
+    OutputIsAFile { path: PathBuf },
+
+    #[error("{dir} is not empty and holds no Glossa dataset: the tables would land beside files that are not theirs")]
+    OutputNotEmpty { dir: PathBuf },
+
+    #[error("no dataset in {root}")]
     NoDataset { root: PathBuf },
 
-    #[error("several datasets in {root}: {}; pick one with --data DIR", names.join(", "))]
+    #[error("several datasets in {root}: {}", names.join(", "))]
     SeveralDatasets { root: PathBuf, names: Vec<String> },
 
-    #[error("{dir} is not a complete Glossa dataset (no manifest.json); rerun the extraction that produces it")]
+    #[error("{dir} is not a directory")]
+    NotADirectory { dir: PathBuf },
+
+    #[error("{dir} is not a complete Glossa dataset (no manifest.json)")]
     NotADataset { dir: PathBuf },
 
-    #[error("{dir} is in use by another `glossa extract` ({}); wait for it to finish, or stop it first", holder.as_deref().unwrap_or("its pid could not be read"))]
+    #[error("{dir} is in use by another extraction ({}); wait for it to finish, or stop it first", holder.as_deref().unwrap_or("its pid could not be read"))]
     Locked {
         dir: PathBuf,
         holder: Option<String>,
@@ -74,23 +106,20 @@ pub enum PipelineError {
     #[error("{dir} holds an extraction that is still running ({holder}); wait for it to finish")]
     StillRunning { dir: PathBuf, holder: String },
 
-    #[error("{dir} holds an interrupted extraction, not a finished dataset (no manifest.json); rerun the same `glossa extract` command to resume it, or add --force to start over")]
+    #[error("{dir} holds an interrupted extraction, not a finished dataset (no manifest.json); the same extraction run again resumes it")]
     Interrupted { dir: PathBuf },
 
-    #[error(transparent)]
-    Plot(#[from] glossa_plot::PlotError),
-
-    #[error("--k must be at least 1")]
+    #[error("a plot needs at least one entry")]
     NoEntriesToPlot,
 
-    #[error("--k {asked} asks for more {what} than the dataset holds: its lists have {held}; plot at most {held}, or extract again with a larger --k (neurons) or --head-k (heads)")]
+    #[error("{asked} {what} asked for, but the dataset's lists hold {held}; plot at most {held}, or extract again with longer lists")]
     TooManyToPlot {
         asked: usize,
         held: usize,
         what: &'static str,
     },
 
-    #[error("the plot needs the embedding of the model the dataset was extracted from ({name}); name where it is now with --model DIR or --model ORG/NAME")]
+    #[error("the plot needs the embedding of the model the dataset was extracted from ({name}), and it cannot be found there")]
     ModelOfDataset {
         name: String,
         #[source]
@@ -105,26 +134,48 @@ pub enum PipelineError {
         expected: String,
     },
 
-    #[error("the model does not reproduce the dataset's scores ({table} in the table, {model} from {name}): it is not the model this dataset was extracted from; name the right one with --model")]
+    #[error("the model does not reproduce the dataset's scores ({table} in the table, {model} from {name}): it is not the model this dataset was extracted from")]
     ScoresDiffer {
         name: String,
         table: f64,
         model: f64,
     },
 
-    #[error("{dir} has no head_summary.parquet: the extraction skipped the heads (--no-heads)")]
+    #[error("{dir} holds no head lists: its extraction skipped the heads")]
     NoHeads { dir: PathBuf },
 
-    #[error("layer {layer} does not exist; the model has layers 0..{layers}")]
+    #[error("{dir} holds no neuron lists: its extraction skipped the neurons")]
+    NoNeurons { dir: PathBuf },
+
+    #[error("layer {layer} does not exist; the model has layers {}", range(*layers))]
     NoSuchLayer { layer: u32, layers: usize },
 
-    #[error("neuron {neuron} does not exist; layers have neurons 0..{neurons}")]
+    #[error("neuron {neuron} does not exist; layers have neurons {}", range(*neurons))]
     NoSuchNeuron { neuron: u32, neurons: usize },
+
+    #[error("head {head} does not exist; layers have heads {}", range(*heads))]
+    NoSuchHead { head: u32, heads: usize },
+
+    #[error("{path} holds rows of layer {found}, not of layer {layer}: the file was replaced or moved; the dataset cannot be trusted as it is")]
+    WrongLayer {
+        path: PathBuf,
+        layer: u32,
+        found: u32,
+    },
 }
 
 impl PipelineError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> PipelineError {
         let path = path.into();
         move |source| PipelineError::Io { path, source }
+    }
+}
+
+/// `0–3` for 4 items, as people write ranges; `none` for 0.
+pub(crate) fn range(count: usize) -> String {
+    match count {
+        0 => "none".to_string(),
+        1 => "0".to_string(),
+        n => format!("0–{}", n - 1),
     }
 }

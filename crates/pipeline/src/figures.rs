@@ -2,16 +2,16 @@
 //! embedding rows of the model it came from) turned into the plain points
 //! and values that glossa-plot draws.
 
-use glossa_index::{Matching, Search};
+use glossa_index::{Hit, Index, Matching, Search};
 use glossa_load::{HubOptions, Matrix, Model, ModelSource};
 use glossa_plot::{
     concept_map, median, Group, HeatMap, Marker, Match, Measure, Point, Scatter, StripPlot, Tsne,
 };
-use glossa_tables::{read_neuron_rows, Circuit, HeadRow, Polarity, Side, UnitKind};
+use glossa_tables::{read_neuron_rows, Circuit, HeadRow, Polarity, Side, Table};
 
 use crate::dataset::Dataset;
 use crate::error::{PipelineError, Result};
-use crate::extract::{table_kind, NEURON_TABLES};
+use crate::extract::shape_record;
 use crate::observer::Silent;
 
 /// Tokens (or pairs) plotted when no count is asked for, if the list holds them.
@@ -81,7 +81,7 @@ impl Dataset {
     /// where it was when extracted).
     ///
     /// Refused when its shape is not the dataset's.
-    pub fn model(&self, model: Option<&str>) -> Result<Model> {
+    pub fn model(&self, model: Option<&str>, hub: &HubOptions) -> Result<Model> {
         let manifest = self.manifest();
         let revision = manifest
             .commit
@@ -96,13 +96,13 @@ impl Dataset {
             (None, _) => manifest.model.clone(),
         };
         let files = ModelSource::parse(&name, &revision)
-            .and_then(|source| source.resolve(&HubOptions::from_env(), &mut Silent))
+            .and_then(|source| source.resolve(hub, &mut Silent))
             .map_err(|source| PipelineError::ModelOfDataset {
                 name: name.clone(),
                 source,
             })?;
         let loaded = Model::load(&files)?;
-        let shape = serde_json::to_value(loaded.shape).unwrap_or_default();
+        let shape = shape_record(&loaded.shape);
         if shape != manifest.shape {
             return Err(PipelineError::NotTheDatasetsModel {
                 name,
@@ -304,13 +304,14 @@ pub fn head_figure(
 /// `terms` (search syntax), by `measure`.
 pub fn overview_figure(
     dataset: &Dataset,
+    index: &Index,
     terms: &[String],
     matching: Matching,
     polarity: Polarity,
     measure: Measure,
 ) -> Result<HeatMap> {
     let manifest = dataset.manifest();
-    let layers = dataset.shape_value("layers");
+    let layers = manifest.shape.layers;
     let search = Search {
         polarity: Some(polarity),
         limit: usize::MAX,
@@ -318,40 +319,29 @@ pub fn overview_figure(
         ..Search::parse_terms(terms)?
     };
     let matches: Vec<Match> = dataset
-        .search(&search)?
+        .search(index, &search)?
         .into_iter()
         .map(|hit| {
-            let (column, what) = match hit.kind {
-                UnitKind::Neuron => (
-                    if hit.side == Some(Side::Key) { 0 } else { 1 },
-                    format!(
-                        "neuron {} {}: {}",
-                        hit.unit,
-                        hit.side.map_or("", |s| s.as_str()),
-                        hit.token.as_deref().unwrap_or("")
-                    ),
+            let (column, what) = match &hit {
+                Hit::Neuron(neuron) => (
+                    if neuron.side == Side::Key { 0 } else { 1 },
+                    format!("neuron {} {}: {}", neuron.neuron, neuron.side, neuron.token),
                 ),
-                UnitKind::Head => (
-                    if hit.circuit == Some(Circuit::Vo) {
-                        2
-                    } else {
-                        3
-                    },
+                Hit::Head(head) => (
+                    if head.circuit == Circuit::Vo { 2 } else { 3 },
                     format!(
                         "head {}: {} -> {}",
-                        hit.unit,
-                        hit.src_token.as_deref().unwrap_or(""),
-                        hit.dst_token.as_deref().unwrap_or("")
+                        head.head, head.src_token, head.dst_token
                     ),
                 ),
             };
             Match {
-                layer: hit.layer as usize,
+                layer: hit.layer() as usize,
                 column,
                 // Lists of a cell are told apart by unit: one polarity is plotted.
-                list: hit.unit as u64,
-                rank: hit.rank,
-                score: hit.score as f64,
+                list: hit.unit() as u64,
+                rank: hit.rank(),
+                score: hit.score() as f64,
                 what,
             }
         })
@@ -360,10 +350,10 @@ pub fn overview_figure(
     // What a typical list of each cell holds at rank 1.
     let mut leading = vec![vec![Vec::new(); COLUMNS.len()]; layers];
     for record in &manifest.tables {
-        if table_kind(&record.path) != NEURON_TABLES {
+        if !matches!(Table::parse(&record.path), Some(Table::Neurons(_))) {
             continue;
         }
-        for r in read_neuron_rows(&dataset.dir().join(&record.path), None)? {
+        for r in read_neuron_rows(&dataset.layout().file(&record.path), None)? {
             if r.rank == 1 && r.polarity == polarity && (r.layer as usize) < layers {
                 let column = if r.side == Side::Key { 0 } else { 1 };
                 leading[r.layer as usize][column].push((r.score as f64).abs());
@@ -414,7 +404,7 @@ pub fn copying_figure(dataset: &Dataset) -> Result<StripPlot> {
         .ok_or_else(|| PipelineError::NoHeads {
             dir: dataset.dir().to_path_buf(),
         })?;
-    let mut groups: Vec<Group> = (0..dataset.shape_value("layers"))
+    let mut groups: Vec<Group> = (0..dataset.manifest().shape.layers)
         .map(|l| Group {
             name: l.to_string(),
             values: Vec::new(),

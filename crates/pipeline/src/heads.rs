@@ -16,8 +16,8 @@ use glossa_tables::{Circuit, HeadSummaryRow};
 use rayon::prelude::*;
 
 use crate::error::Result;
-use crate::extract::view;
 use crate::pairs_filter::PairFilter;
+use crate::views::view;
 
 /// The lists and summary of one circuit of one head.
 pub(crate) struct CircuitResult {

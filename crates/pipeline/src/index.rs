@@ -1,31 +1,41 @@
 //! The search index, always rebuilt from the tables.
 
-use std::path::Path;
-
-use glossa_index::{Entry, IndexBuilder, PairEntry};
-use glossa_tables::{read_head_rows, read_neuron_rows, FileRecord, UnitKind};
+use glossa_index::{HeadPairEntry, Index, IndexBuilder, NeuronEntry, Replace};
+use glossa_tables::{
+    read_head_rows, read_neuron_rows, FileRecord, Layout, Manifest, Table, TableKind, UnitKind,
+};
 
 use crate::error::Result;
-use crate::extract::{table_kind, HEAD_TABLES, NEURON_TABLES};
-
-/// The index directory inside a dataset.
-pub const INDEX_DIR: &str = "index";
 
 /// Memory the index build may use.
 const INDEX_MEMORY_BUDGET: usize = 256 << 20;
 
-/// Builds the search index of the dataset in `dir` from its neuron and head
-/// tables (`tables` lists the dataset's files; `neurons/` and `heads/` are read).
-pub fn rebuild_index(dir: &Path, tables: &[FileRecord], threads: Option<usize>) -> Result<()> {
+/// Builds the search index of the dataset of `layout` from its neuron and
+/// head tables (`tables` lists the dataset's files).
+pub(crate) fn rebuild_index(
+    layout: &Layout,
+    tables: &[FileRecord],
+    threads: Option<usize>,
+) -> Result<()> {
     let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
-    let mut builder = IndexBuilder::create(&dir.join(INDEX_DIR), INDEX_MEMORY_BUDGET, threads)?;
-    for table in tables
-        .iter()
-        .filter(|t| table_kind(&t.path) == NEURON_TABLES)
-    {
-        let rows = read_neuron_rows(&dir.join(&table.path), None)?;
+    // The dataset's index directory only ever holds its index, derived from the
+    // tables: whatever is there (a damaged index, a file) is replaced.
+    let mut builder = IndexBuilder::create_with(
+        &layout.index(),
+        INDEX_MEMORY_BUDGET,
+        threads,
+        Replace::Anything,
+    )?;
+    let listed = |pick: fn(Table) -> bool| {
+        tables
+            .iter()
+            .filter(move |t| Table::parse(&t.path).is_some_and(pick))
+            .map(|t| layout.file(&t.path))
+    };
+    for path in listed(|t| matches!(t, Table::Neurons(_))) {
+        let rows = read_neuron_rows(&path, None)?;
         for row in &rows {
-            builder.add(&Entry {
+            builder.add(&NeuronEntry {
                 kind: UnitKind::Neuron,
                 layer: row.layer,
                 unit: row.neuron,
@@ -38,9 +48,9 @@ pub fn rebuild_index(dir: &Path, tables: &[FileRecord], threads: Option<usize>) 
             })?;
         }
     }
-    for table in tables.iter().filter(|t| table_kind(&t.path) == HEAD_TABLES) {
-        for row in read_head_rows(&dir.join(&table.path), None)? {
-            builder.add_pair(&PairEntry {
+    for path in listed(|t| matches!(t, Table::Heads(_))) {
+        for row in read_head_rows(&path, None)? {
+            builder.add_pair(&HeadPairEntry {
                 layer: row.layer,
                 head: row.head,
                 circuit: row.circuit,
@@ -56,4 +66,27 @@ pub fn rebuild_index(dir: &Path, tables: &[FileRecord], threads: Option<usize>) 
     }
     builder.finish()?;
     Ok(())
+}
+
+/// Entries the index of a dataset must hold: one per neuron row and head row.
+pub(crate) fn expected_entries(manifest: &Manifest) -> u64 {
+    TableKind::ALL
+        .into_iter()
+        .filter(|kind| kind.indexed())
+        .map(|kind| manifest.rows(kind))
+        .sum()
+}
+
+/// The index of the dataset of `layout`, if it opens and holds `expected`
+/// entries; else what is wrong with it: missing, unreadable, or stale.
+pub(crate) fn open_checked(layout: &Layout, expected: u64) -> std::result::Result<Index, String> {
+    match Index::open(layout.index()) {
+        Err(glossa_index::Error::Missing { .. }) => Err("the search index is missing".into()),
+        Err(error) => Err(format!("the search index cannot be read ({error})")),
+        Ok(index) if index.entries() != expected => Err(format!(
+            "the search index is stale: it holds {} entries, the tables {expected}",
+            index.entries()
+        )),
+        Ok(index) => Ok(index),
+    }
 }

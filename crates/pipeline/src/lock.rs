@@ -1,6 +1,6 @@
 //! Who is writing a dataset directory? One extraction at a time, by lock file.
 //!
-//! `.glossa.lock` in the output directory is locked with the operating
+//! The lock file of the output directory ([`Layout::lock_file`]) is locked with the operating
 //! system's advisory file lock (`flock` on Unix) for as long as a run holds
 //! it, and holds the run's pid, host and start time so that a refused run can
 //! say who is in the way. The kernel drops the lock when the process dies
@@ -12,16 +12,14 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use glossa_tables::Layout;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PipelineError, Result};
 
-/// File name of the lock inside a dataset directory.
-pub const LOCK_FILE: &str = ".glossa.lock";
-
 /// Who holds (or last held) a lock, as written in the lock file (JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LockHolder {
+pub(crate) struct LockHolder {
     pub pid: u32,
     pub host: String,
     /// Seconds since the Unix epoch.
@@ -45,7 +43,7 @@ impl LockHolder {
     }
 
     /// `pid 123 on host, started 2026-01-01 12:00:00 UTC`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "pid {} on {}, started {}",
             self.pid,
@@ -57,17 +55,18 @@ impl LockHolder {
 
 /// A held lock on a dataset directory; released (and the file removed) on drop.
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     path: PathBuf,
     file: File,
 }
 
 impl RunLock {
-    /// Locks `dir` for one run. Fails with [`PipelineError::Locked`] while
+    /// Locks the dataset directory of `layout` for one run. Fails with [`PipelineError::Locked`] while
     /// another process holds it. Returns the holder of a lock that a dead run
     /// left behind, if any, for the caller to mention.
-    pub fn acquire(dir: &Path) -> Result<(RunLock, Option<LockHolder>)> {
-        let path = dir.join(LOCK_FILE);
+    pub(crate) fn acquire(layout: &Layout) -> Result<(RunLock, Option<LockHolder>)> {
+        let dir = layout.dir();
+        let path = layout.lock_file();
         // A few tries: the file may be removed by its releasing holder between
         // our open and our lock, in which case we locked a deleted file.
         for _ in 0..16 {
@@ -123,9 +122,9 @@ impl Drop for RunLock {
     }
 }
 
-/// The live holder of the lock on `dir`, if some process holds it now.
-pub fn lock_holder(dir: &Path) -> Option<LockHolder> {
-    let mut file = File::open(dir.join(LOCK_FILE)).ok()?;
+/// The live holder of the lock on the dataset of `layout`, if some process holds it now.
+pub(crate) fn lock_holder(layout: &Layout) -> Option<LockHolder> {
+    let mut file = File::open(layout.lock_file()).ok()?;
     match file.try_lock_shared() {
         Ok(()) => {
             let _ = file.unlock();
@@ -174,24 +173,13 @@ fn hostname() -> String {
 
 /// `YYYY-MM-DD HH:MM:SS UTC` for seconds since the epoch.
 fn utc(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
-    let time = seconds % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        time / 3600,
-        time / 60 % 60,
-        time % 60
-    )
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+        .map_or_else(
+            || format!("{seconds} s after 1970"),
+            |time| time.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        )
 }
 
 #[cfg(test)]
@@ -201,11 +189,12 @@ mod tests {
     #[test]
     fn a_second_lock_is_refused_and_a_released_one_is_free() {
         let tmp = tempfile::tempdir().unwrap();
-        let (lock, stale) = RunLock::acquire(tmp.path()).unwrap();
+        let layout = Layout::new(tmp.path());
+        let (lock, stale) = RunLock::acquire(&layout).unwrap();
         assert!(stale.is_none());
-        let holder = lock_holder(tmp.path()).expect("held");
+        let holder = lock_holder(&layout).expect("held");
         assert_eq!(holder.pid, std::process::id());
-        let error = RunLock::acquire(tmp.path()).unwrap_err();
+        let error = RunLock::acquire(&layout).unwrap_err();
         assert!(
             error
                 .to_string()
@@ -213,23 +202,24 @@ mod tests {
             "{error}"
         );
         drop(lock);
-        assert!(!tmp.path().join(LOCK_FILE).exists());
-        assert!(lock_holder(tmp.path()).is_none());
-        let (_again, stale) = RunLock::acquire(tmp.path()).unwrap();
+        assert!(!layout.lock_file().exists());
+        assert!(lock_holder(&layout).is_none());
+        let (_again, stale) = RunLock::acquire(&layout).unwrap();
         assert!(stale.is_none());
     }
 
     #[test]
     fn a_lock_file_nobody_holds_is_taken_over() {
         let tmp = tempfile::tempdir().unwrap();
+        let layout = Layout::new(tmp.path());
         let dead = LockHolder {
             pid: 999_999,
             host: "elsewhere".into(),
             started: 0,
         };
-        std::fs::write(tmp.path().join(LOCK_FILE), dead.to_json()).unwrap();
-        assert!(lock_holder(tmp.path()).is_none());
-        let (_lock, stale) = RunLock::acquire(tmp.path()).unwrap();
+        std::fs::write(layout.lock_file(), dead.to_json()).unwrap();
+        assert!(lock_holder(&layout).is_none());
+        let (_lock, stale) = RunLock::acquire(&layout).unwrap();
         assert_eq!(stale, Some(dead));
     }
 

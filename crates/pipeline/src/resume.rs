@@ -10,18 +10,14 @@
 //! is deleted once the manifest is written, so a finished dataset has none.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use glossa_tables::{sha256_file, write_atomically, FileRecord, MANIFEST_FILE};
+use glossa_tables::{sha256_file, write_atomically, FileRecord, Layout, Table, TableKind};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PipelineError, Result};
-use crate::extract::{HEAD_SUMMARY_TABLE, LAYER_DIRS, TOKENS_TABLE, TOKEN_LIST_TABLE};
 use crate::lock::{lock_holder, LockHolder};
 use crate::observer::Observer;
-
-/// The directory of a run in progress, inside the dataset directory.
-pub const RUN_DIR: &str = ".glossa-run";
 
 /// An extraction found in a dataset directory that is not finished.
 pub(crate) enum ActiveRun {
@@ -31,25 +27,19 @@ pub(crate) enum ActiveRun {
     Interrupted,
 }
 
-/// The extraction that is writing `dir` now, or that was interrupted there.
-pub(crate) fn active_run(dir: &Path) -> Option<ActiveRun> {
-    if let Some(holder) = lock_holder(dir) {
+/// The extraction that is writing the dataset now, or that was interrupted there.
+pub(crate) fn active_run(layout: &Layout) -> Option<ActiveRun> {
+    if let Some(holder) = lock_holder(layout) {
         Some(ActiveRun::Running(holder))
-    } else if dir.join(RUN_DIR).is_dir() {
+    } else if layout.has_run_dir() {
         Some(ActiveRun::Interrupted)
     } else {
         None
     }
 }
 
-/// The journal inside [`RUN_DIR`].
-const JOURNAL_FILE: &str = "progress.json";
-
 /// Version of the journal's layout.
 const JOURNAL_FORMAT: u32 = 1;
-
-/// Top-level table files a run writes (besides `neurons/` and `heads/`).
-const TOP_TABLES: [&str; 3] = [TOKENS_TABLE, TOKEN_LIST_TABLE, HEAD_SUMMARY_TABLE];
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Progress {
@@ -64,8 +54,7 @@ struct Progress {
 
 /// The journal of the run in progress.
 pub(crate) struct Journal {
-    path: PathBuf,
-    run_dir: PathBuf,
+    layout: Layout,
     progress: Progress,
 }
 
@@ -78,23 +67,23 @@ pub(crate) struct Resumed {
 }
 
 impl Journal {
-    /// Starts the journal of `run` in `dir` (which the caller has locked):
+    /// Starts the journal of `run` in the dataset of `layout` (which the caller has locked):
     /// resumes an interrupted run of the same `run`, or clears what any other
     /// run left and starts over (always, with `force`).
     pub(crate) fn start(
-        dir: &Path,
+        layout: &Layout,
         run: serde_json::Value,
         force: bool,
         observer: &dyn Observer,
     ) -> Result<(Journal, Resumed)> {
-        let run_dir = dir.join(RUN_DIR);
-        let path = run_dir.join(JOURNAL_FILE);
-        let previous = read_progress(&path);
+        let dir = layout.dir();
+        let run_dir = layout.run_dir();
+        let previous = read_progress(&layout.journal());
         let mut resumed = Resumed {
             done: BTreeMap::new(),
             timings: BTreeMap::new(),
         };
-        let finished = dir.join(MANIFEST_FILE).is_file();
+        let finished = layout.is_finished();
         match previous {
             _ if force => {
                 if finished || run_dir.exists() {
@@ -120,7 +109,7 @@ impl Journal {
             )),
             Some(progress) => {
                 for record in progress.tables {
-                    match sha256_file(&dir.join(&record.path)) {
+                    match sha256_file(&layout.file(&record.path)) {
                         Ok((sha256, bytes)) if sha256 == record.sha256 && bytes == record.bytes => {
                             resumed.done.insert(record.path.clone(), record);
                         }
@@ -134,15 +123,14 @@ impl Journal {
             }
         }
         // Never an old manifest beside tables this run is about to change.
-        remove_file(&dir.join(MANIFEST_FILE))?;
-        remove_leftovers(dir)?;
+        remove_file(&layout.manifest())?;
+        remove_leftovers(layout)?;
         if resumed.done.is_empty() {
-            remove_outputs(dir)?;
+            remove_outputs(layout)?;
         }
         std::fs::create_dir_all(&run_dir).map_err(PipelineError::io(&run_dir))?;
         let journal = Journal {
-            path,
-            run_dir,
+            layout: layout.clone(),
             progress: Progress {
                 format: JOURNAL_FORMAT,
                 run,
@@ -168,12 +156,13 @@ impl Journal {
 
     /// The run is complete and its manifest written: the journal goes.
     pub(crate) fn finish(self) -> Result<()> {
-        std::fs::remove_dir_all(&self.run_dir).map_err(PipelineError::io(&self.run_dir))
+        let run_dir = self.layout.run_dir();
+        std::fs::remove_dir_all(&run_dir).map_err(PipelineError::io(&run_dir))
     }
 
     fn save(&self) -> Result<()> {
         let text = serde_json::to_string_pretty(&self.progress).unwrap_or_default();
-        Ok(write_atomically(&self.path, text.as_bytes())?)
+        Ok(write_atomically(&self.layout.journal(), text.as_bytes())?)
     }
 }
 
@@ -210,9 +199,10 @@ fn differences(old: &serde_json::Value, new: &serde_json::Value) -> Vec<String> 
 
 /// Temporary files of interrupted writes: `.NAME.PID.tmp` files and the index's
 /// staging directories. Only a run that holds the lock may call this.
-fn remove_leftovers(dir: &Path) -> Result<()> {
-    let mut dirs = vec![dir.to_path_buf(), dir.join(RUN_DIR)];
-    dirs.extend(LAYER_DIRS.iter().map(|d| dir.join(d)));
+fn remove_leftovers(layout: &Layout) -> Result<()> {
+    let dir = layout.dir();
+    let mut dirs = vec![dir.to_path_buf(), layout.run_dir()];
+    dirs.extend(TableKind::PER_LAYER.map(|kind| layout.layer_dir(kind)));
     for folder in dirs {
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
@@ -223,7 +213,7 @@ fn remove_leftovers(dir: &Path) -> Result<()> {
             if name.starts_with('.') && name.ends_with(".tmp") && path.is_file() {
                 remove_file(&path)?;
             } else if folder == dir
-                && (name.starts_with(".index.building-") || name.starts_with(".index.replaced-"))
+                && glossa_index::is_staging_leftover(&layout.index(), &path)
                 && path.is_dir()
             {
                 std::fs::remove_dir_all(&path).map_err(PipelineError::io(&path))?;
@@ -235,23 +225,23 @@ fn remove_leftovers(dir: &Path) -> Result<()> {
 
 /// Every table and journal an earlier run wrote (its manifest is already
 /// gone), so that a fresh run leaves no stale table beside its own.
-fn remove_outputs(dir: &Path) -> Result<()> {
-    for name in TOP_TABLES {
-        remove_file(&dir.join(name))?;
+fn remove_outputs(layout: &Layout) -> Result<()> {
+    for table in [Table::Tokens, Table::TokenList, Table::HeadSummary] {
+        remove_file(&layout.table(table))?;
     }
-    for folder in LAYER_DIRS {
-        let folder = dir.join(folder);
-        let Ok(entries) = std::fs::read_dir(&folder) else {
+    for kind in TableKind::PER_LAYER {
+        let Ok(entries) = std::fs::read_dir(layout.layer_dir(kind)) else {
             continue;
         };
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
+            // Any layer file, also one of a layout no run writes any more.
             if name.starts_with("layer-") && name.ends_with(".parquet") {
                 remove_file(&entry.path())?;
             }
         }
     }
-    let run_dir = dir.join(RUN_DIR);
+    let run_dir = layout.run_dir();
     if run_dir.exists() {
         std::fs::remove_dir_all(&run_dir).map_err(PipelineError::io(&run_dir))?;
     }

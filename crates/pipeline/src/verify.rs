@@ -11,15 +11,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use glossa_index::Index;
 use glossa_tables::schema::SCHEMA_VERSION;
-use glossa_tables::{parquet_rows, sha256_file, Manifest, MANIFEST_FILE};
-
-use crate::extract::{
-    head_table, neuron_table, table_kind, HEAD_SUMMARY_TABLE, LAYER_DIRS, TOKENS_TABLE,
+use glossa_tables::{
+    parquet_rows, read_head_rows, read_neuron_rows, sha256_file, Layout, Manifest, Table,
+    TableError, TableKind,
 };
-use crate::index::INDEX_DIR;
-use crate::resume::{active_run, ActiveRun, RUN_DIR};
+
+use crate::index::{expected_entries, open_checked};
+use crate::resume::{active_run, ActiveRun};
 
 /// One check and what it found.
 #[derive(Debug, Clone)]
@@ -101,13 +100,15 @@ pub fn verify(dir: &Path) -> Verification {
         return report;
     }
 
-    let problems = match active_run(dir) {
+    let layout = Layout::new(dir);
+    let problems = match active_run(&layout) {
         Some(ActiveRun::Running(holder)) => vec![format!(
             "an extraction is writing this directory now ({}); verify it once that run has finished",
             holder.describe()
         )],
         Some(ActiveRun::Interrupted) => vec![format!(
-            "{RUN_DIR}/ holds the journal of an interrupted extraction; rerun the same `glossa extract` command to finish it"
+            "{} holds the journal of an interrupted extraction; the same extraction run again finishes it",
+            layout.run_dir().display()
         )],
         None => Vec::new(),
     };
@@ -117,49 +118,58 @@ pub fn verify(dir: &Path) -> Verification {
         problems,
     );
 
-    let manifest = match Manifest::read(dir) {
+    let manifest = match Manifest::read(&layout) {
         Ok(manifest) => manifest,
         Err(error) => {
-            let problem = if dir.join(MANIFEST_FILE).exists() {
-                format!("{error}")
-            } else {
-                format!("no {MANIFEST_FILE}: not a finished dataset (the manifest is written last)")
+            let (name, problem) = match &error {
+                TableError::SchemaVersion { .. } => ("schema version", error.to_string()),
+                _ if !layout.manifest().exists() => (
+                    "manifest",
+                    "no manifest.json: not a finished dataset (the manifest is written last)"
+                        .to_string(),
+                ),
+                _ => ("manifest", chain(&error)),
             };
-            report.check("manifest", String::new(), vec![problem]);
+            report.check(name, String::new(), vec![problem]);
             return report;
         }
     };
     report.check(
         "manifest",
         format!(
-            "{MANIFEST_FILE} of {}, written by glossa {}",
+            "manifest.json of {}, written by glossa {}",
             manifest.model, manifest.glossa_version
         ),
         Vec::new(),
     );
-    let version_problems = if manifest.schema_version == SCHEMA_VERSION {
-        Vec::new()
-    } else {
-        vec![format!(
-            "the tables follow schema version {}, this glossa reads version {SCHEMA_VERSION}; extract the dataset again with this version",
-            manifest.schema_version
-        )]
-    };
     report.check(
         "schema version",
         format!("version {SCHEMA_VERSION}"),
-        version_problems,
+        Vec::new(),
     );
 
-    check_files(&mut report, dir, &manifest);
+    check_files(&mut report, &layout, &manifest);
     check_rows(&mut report, &manifest);
-    check_unlisted(&mut report, dir, &manifest);
-    check_index(&mut report, dir, &manifest);
+    check_scores(&mut report, &layout, &manifest);
+    check_unlisted(&mut report, &layout, &manifest);
+    check_index(&mut report, &layout, &manifest);
     report
 }
 
+/// An error and its causes on one line.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}
+
 /// Every listed file: present, its size, sha256 and row count as recorded.
-fn check_files(report: &mut Verification, dir: &Path, manifest: &Manifest) {
+fn check_files(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
     let mut problems = Vec::new();
     let mut bytes = 0;
     for record in &manifest.tables {
@@ -174,13 +184,13 @@ fn check_files(report: &mut Verification, dir: &Path, manifest: &Manifest) {
             ));
             continue;
         }
-        let path = dir.join(&record.path);
+        let path = layout.file(&record.path);
         match sha256_file(&path) {
             Err(_) if !path.exists() => problems.push(format!(
                 "{} is missing; extract the dataset again",
                 record.path
             )),
-            Err(error) => problems.push(format!("{error}")),
+            Err(error) => problems.push(chain(&error)),
             Ok((_, size)) if size != record.bytes => problems.push(format!(
                 "{} has {size} bytes, the manifest says {}: the file was changed or truncated; extract the dataset again",
                 record.path, record.bytes
@@ -197,7 +207,7 @@ fn check_files(report: &mut Verification, dir: &Path, manifest: &Manifest) {
                         "{} holds {rows} rows, the manifest says {}",
                         record.path, record.rows
                     )),
-                    Err(error) => problems.push(format!("{error}")),
+                    Err(error) => problems.push(chain(&error)),
                 }
             }
         }
@@ -216,57 +226,59 @@ fn check_files(report: &mut Verification, dir: &Path, manifest: &Manifest) {
 /// options imply; one table per layer of each extracted kind.
 fn check_rows(report: &mut Verification, manifest: &Manifest) {
     let mut problems = Vec::new();
-    let mut sums: BTreeMap<String, u64> = BTreeMap::new();
+    let mut sums: BTreeMap<TableKind, u64> = BTreeMap::new();
     for record in &manifest.tables {
-        *sums
-            .entry(table_kind(&record.path).to_string())
-            .or_default() += record.rows;
+        match Table::parse(&record.path) {
+            Some(table) => *sums.entry(table.kind()).or_default() += record.rows,
+            None => problems.push(format!(
+                "{} is not a table of a Glossa dataset",
+                record.path
+            )),
+        }
     }
     if sums != manifest.row_counts {
         problems.push(format!(
-            "the tables hold {sums:?} rows per kind, but row_counts says {:?}",
-            manifest.row_counts
+            "the tables hold {} rows per kind, but row_counts says {}",
+            counts(&sums),
+            counts(&manifest.row_counts)
         ));
     }
-    let number = |value: &serde_json::Value, name: &str| value[name].as_u64();
-    let option = |name: &str| manifest.options[name].as_bool().unwrap_or(false);
-    let listed: BTreeSet<&str> = manifest.tables.iter().map(|t| t.path.as_str()).collect();
-    let layers = number(&manifest.shape, "layers").unwrap_or(0) as usize;
-    let mut expect = |table: &str, rows: Option<u64>| {
-        if !listed.contains(table) {
-            problems.push(format!("{table} is not in the manifest"));
-        } else if let Some(rows) = rows {
-            let found = manifest
-                .tables
-                .iter()
-                .find(|t| t.path == table)
-                .map_or(0, |t| t.rows);
-            if found != rows {
-                problems.push(format!(
-                    "{table} holds {found} rows; the shape and options imply {rows}"
-                ));
-            }
-        }
+    let rows_of = |table: Table| {
+        let path = table.path();
+        manifest
+            .tables
+            .iter()
+            .find(|t| t.path == path)
+            .map(|t| t.rows)
     };
+    let mut expect = |table: Table, rows: Option<u64>| match (rows_of(table), rows) {
+        (None, _) => problems.push(format!("{table} is not in the manifest")),
+        (Some(found), Some(rows)) if found != rows => problems.push(format!(
+            "{table} holds {found} rows; the shape and options imply {rows}"
+        )),
+        _ => {}
+    };
+    let (shape, options) = (&manifest.shape, &manifest.options);
     expect(
-        TOKENS_TABLE,
-        number(&manifest.vocabulary, "tokenizer_tokens"),
+        Table::Tokens,
+        Some(manifest.vocabulary.tokenizer_tokens as u64),
     );
-    let (d_ff, heads) = (
-        number(&manifest.shape, "d_ff").unwrap_or(0),
-        number(&manifest.shape, "heads").unwrap_or(0),
-    );
-    if option("neurons") {
-        let k = number(&manifest.options, "k").unwrap_or(0);
-        for l in 0..layers {
-            expect(&neuron_table(l), Some(d_ff * 2 * 2 * k));
+    if options.neurons {
+        for l in 0..shape.layers {
+            expect(
+                Table::Neurons(l),
+                Some((shape.d_ff * 2 * 2 * options.k) as u64),
+            );
         }
     }
-    if option("heads") {
-        for l in 0..layers {
-            expect(&head_table(l), None);
+    if options.heads {
+        for l in 0..shape.layers {
+            expect(Table::Heads(l), None);
         }
-        expect(HEAD_SUMMARY_TABLE, Some(layers as u64 * heads * 2));
+        expect(
+            Table::HeadSummary,
+            Some((shape.layers * shape.heads * 2) as u64),
+        );
     }
     report.check(
         "row counts",
@@ -278,12 +290,47 @@ fn check_rows(report: &mut Verification, manifest: &Manifest) {
     );
 }
 
+/// `neurons 100, tokens 20`.
+fn counts(counts: &BTreeMap<TableKind, u64>) -> String {
+    let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    parts.join(", ")
+}
+
+/// Every score of every list is a finite number: a NaN or infinite score
+/// ranks nothing, so a list holding one cannot be trusted.
+fn check_scores(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
+    let mut problems = Vec::new();
+    for record in &manifest.tables {
+        let path = layout.file(&record.path);
+        let scores = match Table::parse(&record.path) {
+            Some(Table::Neurons(_)) => {
+                read_neuron_rows(&path, None).map(|rows| rows.iter().map(|r| r.score).collect())
+            }
+            Some(Table::Heads(_)) => {
+                read_head_rows(&path, None).map(|rows| rows.iter().map(|r| r.score).collect())
+            }
+            _ => continue,
+        };
+        // Unreadable files are the files check's to report.
+        let Ok(scores) = scores else { continue };
+        let scores: Vec<f32> = scores;
+        if let Some(score) = scores.iter().find(|s| !s.is_finite()) {
+            problems.push(format!(
+                "{} holds the score {score}: the weights overflow 32-bit floats, so its lists rank nothing",
+                record.path
+            ));
+        }
+    }
+    report.check("scores", "every score is a finite number".into(), problems);
+}
+
 /// No table file lies in the dataset without being listed.
-fn check_unlisted(report: &mut Verification, dir: &Path, manifest: &Manifest) {
+fn check_unlisted(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
     let listed: BTreeSet<&str> = manifest.tables.iter().map(|t| t.path.as_str()).collect();
     let mut problems = Vec::new();
-    for folder in std::iter::once("").chain(LAYER_DIRS) {
-        let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
+    let folders = TableKind::PER_LAYER.map(|kind| kind.as_str());
+    for folder in std::iter::once("").chain(folders) {
+        let Ok(entries) = std::fs::read_dir(layout.file(folder)) else {
             continue;
         };
         let mut names: Vec<String> = entries
@@ -313,13 +360,12 @@ fn check_unlisted(report: &mut Verification, dir: &Path, manifest: &Manifest) {
 }
 
 /// The index opens and holds one entry per neuron row and head row.
-fn check_index(report: &mut Verification, dir: &Path, manifest: &Manifest) {
+fn check_index(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
     let expected = expected_entries(manifest);
-    let problems = match index_problem(dir, expected) {
-        None => Vec::new(),
-        Some(problem) => vec![format!(
-            "{problem}; `glossa index --data {}` rebuilds it from the tables (`glossa search` does so by itself)",
-            dir.display()
+    let problems = match open_checked(layout, expected) {
+        Ok(_) => Vec::new(),
+        Err(problem) => vec![format!(
+            "{problem}; it can be rebuilt from the tables (a search does so by itself)"
         )],
     };
     report.check(
@@ -327,25 +373,4 @@ fn check_index(report: &mut Verification, dir: &Path, manifest: &Manifest) {
         format!("{expected} entries, one per neuron and head row"),
         problems,
     );
-}
-
-/// Entries the index of a dataset must hold: one per neuron row and head row.
-pub(crate) fn expected_entries(manifest: &Manifest) -> u64 {
-    LAYER_DIRS
-        .iter()
-        .filter_map(|kind| manifest.row_counts.get(*kind))
-        .sum()
-}
-
-/// What is wrong with the index of the dataset in `dir`, if anything.
-pub(crate) fn index_problem(dir: &Path, expected: u64) -> Option<String> {
-    match Index::open(dir.join(INDEX_DIR)) {
-        Err(glossa_index::Error::Missing { .. }) => Some("the search index is missing".into()),
-        Err(error) => Some(format!("the search index cannot be read ({error})")),
-        Ok(index) if index.entries() != expected => Some(format!(
-            "the search index is stale: it holds {} entries, the tables {expected}",
-            index.entries()
-        )),
-        Ok(_) => None,
-    }
 }

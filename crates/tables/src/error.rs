@@ -29,8 +29,29 @@ pub enum TableError {
         version: u32,
     },
 
-    #[error("{path}: {message}")]
-    Manifest { path: PathBuf, message: String },
+    #[error("{path}: not a Glossa manifest")]
+    Manifest {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("{path}: the tables follow schema version {found}, this glossa reads version {supported}; extract the dataset again with this version")]
+    SchemaVersion {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+
+    #[error("{column} {value} does not fit the tables, which hold at most {max}")]
+    OutOfRange {
+        column: &'static str,
+        value: usize,
+        max: usize,
+    },
+
+    #[error("{list}: score {score} is not a finite number; the weights overflow 32-bit floats when multiplied, so the list cannot be ranked")]
+    NonFiniteScore { list: String, score: f32 },
 
     #[error(transparent)]
     Arrow(#[from] arrow_schema::ArrowError),

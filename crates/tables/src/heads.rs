@@ -8,14 +8,16 @@ use arrow_array::{
     Array, ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
 };
 
-use crate::columns::Columns;
+use crate::columns::{check_scores, narrow, Columns};
 use crate::error::Result;
 use crate::kinds::{Circuit, Polarity};
 use crate::parquet_io::read_batches;
 use crate::schema;
 
 /// One entry of one head's pair list, as stored.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialises with the columns of the `heads` schema, in its order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HeadRow {
     pub layer: u32,
     pub head: u32,
@@ -59,6 +61,9 @@ pub struct HeadTableBuilder {
 
 impl HeadTableBuilder {
     /// Appends one list, strongest pair first; ranks are assigned from 1.
+    ///
+    /// Fails, appending nothing, when a score is not finite or a layer, head
+    /// or rank does not fit its column.
     pub fn push_list<'t>(
         &mut self,
         layer: u32,
@@ -66,10 +71,17 @@ impl HeadTableBuilder {
         circuit: Circuit,
         polarity: Polarity,
         pairs: impl IntoIterator<Item = PairEntry<'t>>,
-    ) {
+    ) -> Result<()> {
+        let pairs: Vec<_> = pairs.into_iter().collect();
+        let layer = narrow("layer", layer as usize)?;
+        let head = narrow("head", head as usize)?;
+        narrow("rank", pairs.len())?;
+        check_scores(pairs.iter().map(|p| p.score), || {
+            format!("layer {layer} head {head} {circuit} {polarity}")
+        })?;
         for (index, pair) in pairs.into_iter().enumerate() {
-            self.layer.append_value(layer as u16);
-            self.head.append_value(head as u16);
+            self.layer.append_value(layer);
+            self.head.append_value(head);
             self.circuit.append_value(circuit.as_str());
             self.polarity.append_value(polarity.as_str());
             self.rank.append_value(index as u16 + 1);
@@ -79,6 +91,7 @@ impl HeadTableBuilder {
             self.dst.append_value(pair.dst_token);
             self.score.append_value(pair.score);
         }
+        Ok(())
     }
 
     /// The appended rows as one batch; the builder starts over.

@@ -26,6 +26,13 @@ macro_rules! named_enum {
             }
         }
 
+        /// Serialises as the name stored in the tables.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
         impl FromStr for $name {
             type Err = UnknownName;
             fn from_str(s: &str) -> Result<Self, UnknownName> {
@@ -50,9 +57,10 @@ named_enum! {
 named_enum! {
     /// Which parameter vector of a feed-forward neuron was projected.
     Side {
-        /// The input weight row (column of `mlp.c_fc.weight` in Conv1D layout).
+        /// The input weight vector: the row of the feed-forward input
+        /// projection that the residual stream is multiplied with.
         Key = "key",
-        /// The output weight row (row of `mlp.c_proj.weight`).
+        /// The output weight vector: what the neuron adds to the residual stream.
         Value = "value",
     }
 }

@@ -2,23 +2,28 @@
 //!
 //! A dataset directory holds `tokens.parquet`, `neurons/layer-NNN.parquet`
 //! and `heads/layer-NNN.parquet` (one file per layer), `head_summary.parquet`,
-//! the search index, and `manifest.json`, written last,
-//! which records what produced the tables and every file's hash and row count.
-//! Schemas are defined once, here, as code ([`schema`]); every file is
-//! written atomically ([`write_table`]): readers never see a partial file.
+//! the search index, and `manifest.json`, written last, which records what
+//! produced the tables and every file's hash and row count ([`Manifest`],
+//! typed throughout, its schema version checked at every read).
+//! [`Layout`] owns every path of a dataset, [`Table`] and [`TableKind`]
+//! name its tables; schemas are defined once, here, as code ([`schema`]);
+//! every file is written atomically ([`write_table`]): readers never see a
+//! partial file.
 
 pub use arrow_array::RecordBatch;
 pub use arrow_schema::SchemaRef;
+pub use columns::MAX_LIST_LEN;
 pub use error::{Result, TableError};
 pub use heads::{
     head_summary_batch, read_head_rows, read_head_summary, HeadRow, HeadSummaryRow,
     HeadTableBuilder, PairEntry,
 };
 pub use kinds::{Circuit, Polarity, Side, UnitKind, UnknownName};
-pub use manifest::{FileRecord, Manifest, MANIFEST_FILE};
+pub use layout::{Layout, Table, TableKind};
+pub use manifest::{HeadPruning, Manifest, Options, Shape, Vocabulary};
 pub use neurons::{read_neuron_rows, NeuronRow, NeuronTableBuilder};
 pub use parquet_io::{
-    parquet_rows, sha256_file, sha256_hex, write_atomically, write_table, TableOptions,
+    parquet_rows, sha256_file, sha256_hex, write_atomically, write_table, FileRecord, TableOptions,
 };
 pub use tokens::{
     is_token_list, read_token_list, read_tokens, token_list_batch, tokens_batch, TokenRow,
@@ -30,6 +35,7 @@ mod columns;
 mod error;
 mod heads;
 mod kinds;
+mod layout;
 mod manifest;
 mod neurons;
 mod parquet_io;

@@ -6,14 +6,16 @@ use std::sync::Arc;
 use arrow_array::builder::{Float32Builder, StringBuilder, UInt16Builder, UInt32Builder};
 use arrow_array::{ArrayRef, Float32Array, RecordBatch, StringArray, UInt16Array, UInt32Array};
 
-use crate::columns::Columns;
+use crate::columns::{check_scores, narrow, Columns};
 use crate::error::Result;
 use crate::kinds::{Polarity, Side};
 use crate::parquet_io::read_batches;
 use crate::schema;
 
 /// One entry of one neuron's list, as stored.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialises with the columns of the `neurons` schema, in its order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct NeuronRow {
     pub layer: u32,
     pub neuron: u32,
@@ -63,6 +65,9 @@ impl NeuronTableBuilder {
     }
 
     /// Appends one list, strongest entry first; ranks are assigned from 1.
+    ///
+    /// Fails, appending nothing, when a score is not finite or a layer or
+    /// rank does not fit its column.
     pub fn push_list<'t>(
         &mut self,
         layer: u32,
@@ -70,9 +75,15 @@ impl NeuronTableBuilder {
         side: Side,
         polarity: Polarity,
         entries: impl IntoIterator<Item = (u32, &'t str, f32)>,
-    ) {
+    ) -> Result<()> {
+        let entries: Vec<_> = entries.into_iter().collect();
+        let layer = narrow("layer", layer as usize)?;
+        narrow("rank", entries.len())?;
+        check_scores(entries.iter().map(|e| e.2), || {
+            format!("layer {layer} neuron {neuron} {side} {polarity}")
+        })?;
         for (index, (token_id, token, score)) in entries.into_iter().enumerate() {
-            self.layer.append_value(layer as u16);
+            self.layer.append_value(layer);
             self.neuron.append_value(neuron);
             self.side.append_value(side.as_str());
             self.polarity.append_value(polarity.as_str());
@@ -82,6 +93,7 @@ impl NeuronTableBuilder {
             self.score.append_value(score);
             self.rows += 1;
         }
+        Ok(())
     }
 
     /// Rows appended since the last [`Self::finish`].

@@ -10,10 +10,20 @@ use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Result, TableError};
-use crate::manifest::FileRecord;
+
+/// One written file: what the manifest and the resume journal record of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Path relative to the dataset directory, `/`-separated.
+    pub path: String,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
 
 /// Writer settings; the defaults suit Glossa's tables.
 #[derive(Debug, Clone, Copy)]

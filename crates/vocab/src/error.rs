@@ -8,8 +8,12 @@ pub type Result<T, E = VocabError> = std::result::Result<T, E>;
 /// An error while reading a tokenizer.
 #[derive(Debug, thiserror::Error)]
 pub enum VocabError {
-    #[error("{path}: not a valid tokenizer.json ({message}); re-download it or check the model directory")]
-    Tokenizer { path: PathBuf, message: String },
+    #[error("{path}: not a valid tokenizer.json; re-download it or check the model directory")]
+    Tokenizer {
+        path: PathBuf,
+        #[source]
+        source: tokenizers::Error,
+    },
 
     #[error("{path}: the tokenizer has no tokens")]
     Empty { path: PathBuf },

@@ -48,9 +48,9 @@ enum Spelling {
 impl Vocabulary {
     /// Reads a `tokenizer.json`.
     pub fn from_file(path: &Path) -> Result<Vocabulary> {
-        let tokenizer = Tokenizer::from_file(path).map_err(|e| VocabError::Tokenizer {
+        let tokenizer = Tokenizer::from_file(path).map_err(|source| VocabError::Tokenizer {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
         let vocabulary = Vocabulary::from_tokenizer(&tokenizer);
         if vocabulary.tokens.is_empty() {

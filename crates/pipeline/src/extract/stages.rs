@@ -1,0 +1,293 @@
+//! The stages that compute and write tables: tokens, the corpus token list,
+//! every neuron's lists, every head's pair lists and the head summary.
+
+use std::path::Path;
+use std::time::Instant;
+
+use glossa_corpus::{count_tokens, CorpusSource, TokenCounts};
+use glossa_load::{HubOptions, Model};
+use glossa_project::{project, Extremes, Pruning, Tiling, TokenFilter};
+use glossa_tables::{
+    head_summary_batch, is_token_list, read_head_summary, read_token_list, token_list_batch,
+    tokens_batch, HeadSummaryRow, HeadTableBuilder, Layout, NeuronTableBuilder, PairEntry,
+    Polarity, Side, Table, TableKind, TokenRow,
+};
+use glossa_vocab::{CharClasses, Vocabulary};
+
+use super::ledger::Ledger;
+use crate::config::ExtractConfig;
+use crate::error::Result;
+use crate::heads::{layer_circuits, CircuitSettings};
+use crate::observer::Observer;
+use crate::pairs_filter::PairFilter;
+use crate::views::view;
+
+/// Everything the stages share.
+pub(super) struct Stages<'a> {
+    pub(super) config: &'a ExtractConfig,
+    pub(super) model: &'a Model,
+    pub(super) vocabulary: &'a Vocabulary,
+    /// Token ids that exist in the tokenizer: rows beyond are padding.
+    pub(super) tokens: usize,
+    /// Tokens that pass the run's filters, or `None` when there are none.
+    pub(super) allowed: Option<&'a [bool]>,
+    pub(super) observer: &'a dyn Observer,
+    pub(super) ledger: Ledger,
+}
+
+/// Whether an interrupted run finished the heads of `layer`: their table and
+/// their part of the summary.
+pub(super) fn heads_done(done: impl Fn(&str) -> bool, layer: usize) -> bool {
+    done(&Table::Heads(layer).path()) && done(&Layout::head_summary_part(layer))
+}
+
+impl Stages<'_> {
+    /// Whether token `id` passes the run's filters.
+    fn allows(&self, id: u32) -> bool {
+        self.allowed.is_none_or(|a| a[id as usize])
+    }
+
+    /// The run's filters as the projection takes them.
+    fn token_filter(&self) -> TokenFilter<'_> {
+        self.allowed.map_or(TokenFilter::all(), TokenFilter::only)
+    }
+
+    pub(super) fn write_tokens(&mut self) -> Result<()> {
+        if self.ledger.reuse(Table::Tokens) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let rows: Vec<TokenRow> = self
+            .vocabulary
+            .tokens()
+            .iter()
+            .map(|t| {
+                let classes = CharClasses::of(t);
+                TokenRow {
+                    token_id: t.id,
+                    piece: t.piece.clone(),
+                    text: t.text.clone(),
+                    display: t.display.clone(),
+                    special: t.special,
+                    word_initial: t.word_initial,
+                    fragment: t.fragment,
+                    normalized: glossa_index::normalize(&t.text),
+                    chars: t.chars as u32,
+                    is_ascii: classes.ascii,
+                    is_alnum: classes.alnum,
+                    has_brackets: classes.brackets,
+                    is_alpha: classes.alpha,
+                    is_word: classes.word,
+                    allowed: self.allows(t.id),
+                }
+            })
+            .collect();
+        self.ledger.write(Table::Tokens, tokens_batch(&rows))?;
+        self.ledger.time("write", started);
+        Ok(())
+    }
+
+    /// The corpus token list the run was restricted to.
+    pub(super) fn write_token_list(&mut self, list: &[(u32, u64)]) -> Result<()> {
+        if !self.ledger.reuse(Table::TokenList) {
+            self.ledger
+                .write(Table::TokenList, token_list_batch(list))?;
+        }
+        Ok(())
+    }
+
+    /// Every neuron's key and value lists, one table per layer.
+    pub(super) fn neurons(&mut self) -> Result<()> {
+        let shape = self.model.shape;
+        let observer = self.observer;
+        observer.stage("neurons", (shape.layers * shape.d_ff * 2) as u64);
+        let advance = |n: usize| observer.advance(n as u64);
+        for l in 0..shape.layers {
+            if self.ledger.reuse(Table::Neurons(l)) {
+                advance(2 * shape.d_ff);
+                continue;
+            }
+            let started = Instant::now();
+            let embedding = view(&self.model.unembedding);
+            let layer = &self.model.layers[l];
+            let [keys, values] = [&layer.ff_keys, &layer.ff_values].map(|vectors| {
+                project(
+                    view(vectors),
+                    embedding,
+                    self.tokens,
+                    self.config.k,
+                    self.token_filter(),
+                    Tiling::default(),
+                    &advance,
+                )
+            });
+            let (keys, values) = (keys?, values?);
+            self.ledger.time("compute_neurons", started);
+
+            let started = Instant::now();
+            let mut builder = NeuronTableBuilder::new();
+            for (neuron, (key, value)) in keys.iter().zip(&values).enumerate() {
+                for (side, extremes) in [(Side::Key, key), (Side::Value, value)] {
+                    push_neuron_lists(
+                        &mut builder,
+                        l as u32,
+                        neuron as u32,
+                        side,
+                        extremes,
+                        self.vocabulary,
+                    )?;
+                }
+            }
+            self.ledger.write(Table::Neurons(l), builder.finish())?;
+            self.ledger.time("write", started);
+        }
+        observer.finish_stage();
+        Ok(())
+    }
+
+    /// Every head's VO and QK pair lists, one table per layer, and the summary.
+    pub(super) fn heads(&mut self) -> Result<()> {
+        let shape = self.model.shape;
+        let observer = self.observer;
+        observer.stage("heads", (shape.layers * shape.heads * 2) as u64);
+        let advance = |n: usize| observer.advance(n as u64);
+        let filter = PairFilter::new(
+            self.vocabulary,
+            self.config.exclude_same,
+            self.config.exclude_fuzzy,
+        );
+        let pruning = if self.config.brute_force_heads {
+            Pruning::None
+        } else {
+            Pruning::Bounds
+        };
+        let mut summaries = Vec::new();
+        for l in 0..shape.layers {
+            if heads_done(|path| self.ledger.was_done(path), l) {
+                let part = self.ledger.layout().file(&Layout::head_summary_part(l));
+                summaries.extend(read_head_summary(&part)?);
+                self.ledger.reuse(Table::Heads(l));
+                advance(2 * shape.heads);
+                continue;
+            }
+            let started = Instant::now();
+            let settings = CircuitSettings {
+                tokens: self.tokens,
+                k: self.config.head_k,
+                tokens_allowed: self.token_filter(),
+                pairs: &filter,
+                pruning,
+            };
+            let results = layer_circuits(self.model, l, &settings, &advance)?;
+            self.ledger.time("compute_heads", started);
+
+            let started = Instant::now();
+            let mut builder = HeadTableBuilder::default();
+            let display = |id: u32| self.vocabulary.get(id).map_or("", |t| t.display.as_str());
+            for result in &results {
+                for (polarity, list) in [
+                    (Polarity::Top, &result.extremes.top),
+                    (Polarity::Bottom, &result.extremes.bottom),
+                ] {
+                    builder.push_list(
+                        l as u32,
+                        result.head as u32,
+                        result.circuit,
+                        polarity,
+                        list.iter().map(|p| PairEntry {
+                            src_token_id: p.src,
+                            dst_token_id: p.dst,
+                            src_token: display(p.src),
+                            dst_token: display(p.dst),
+                            score: p.score,
+                        }),
+                    )?;
+                }
+            }
+            self.ledger.write(Table::Heads(l), builder.finish())?;
+            let layer_summaries: Vec<HeadSummaryRow> =
+                results.into_iter().map(|r| r.summary).collect();
+            self.ledger.write_file(
+                &Layout::head_summary_part(l),
+                TableKind::HeadSummary,
+                head_summary_batch(&layer_summaries),
+            )?;
+            summaries.extend(layer_summaries);
+            self.ledger.time("write", started);
+        }
+        observer.finish_stage();
+        let started = Instant::now();
+        self.ledger
+            .write(Table::HeadSummary, head_summary_batch(&summaries))?;
+        self.ledger.time("write", started);
+        Ok(())
+    }
+}
+
+/// The tokens the corpus at `source` holds, most frequent first, at most
+/// `config.max_tokens` of them: read from a saved list, or counted.
+pub(super) fn token_list(
+    source: &str,
+    config: &ExtractConfig,
+    hub: &HubOptions,
+    tokenizer: &Path,
+    tokens: usize,
+    observer: &dyn Observer,
+) -> Result<Vec<(u32, u64)>> {
+    let counts = if is_token_list(Path::new(source)) {
+        TokenCounts::from_pairs(tokens, read_token_list(Path::new(source))?)
+    } else {
+        let files = {
+            let mut downloads = observer.downloads();
+            CorpusSource::parse(source).files(hub, downloads.as_mut())?
+        };
+        observer.stage("corpus", 0);
+        let advance = |n: usize| observer.advance(n as u64);
+        let counts = count_tokens(&files, tokenizer, config.text_column(), &advance)?;
+        observer.finish_stage();
+        counts
+    };
+    Ok(counts.seen(config.max_tokens))
+}
+
+/// `seen[t]`: token t matches a corpus token once case and the word-initial
+/// marker are ignored (as the paper's `only_from_list`).
+pub(super) fn in_corpus(vocabulary: &Vocabulary, list: &[(u32, u64)]) -> Vec<bool> {
+    let forms: std::collections::HashSet<String> = list
+        .iter()
+        .filter_map(|&(id, _)| vocabulary.get(id))
+        .map(|t| glossa_index::normalize(&t.text))
+        .collect();
+    vocabulary
+        .tokens()
+        .iter()
+        .map(|t| forms.contains(&glossa_index::normalize(&t.text)))
+        .collect()
+}
+
+/// Appends the top and bottom lists of one neuron side.
+fn push_neuron_lists(
+    builder: &mut NeuronTableBuilder,
+    layer: u32,
+    neuron: u32,
+    side: Side,
+    extremes: &Extremes,
+    vocabulary: &Vocabulary,
+) -> Result<()> {
+    for (polarity, list) in [
+        (Polarity::Top, &extremes.top),
+        (Polarity::Bottom, &extremes.bottom),
+    ] {
+        builder.push_list(
+            layer,
+            neuron,
+            side,
+            polarity,
+            list.iter().map(|s| {
+                let display = vocabulary.get(s.token).map_or("", |t| t.display.as_str());
+                (s.token, display, s.score)
+            }),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! What to type about an error: the flags and commands that fix it.
+//!
+//! Libraries say what is wrong in their own terms; only the binary knows its
+//! flags, so the hint that names them is chosen here, from the error and the
+//! command that failed.
+
+use std::io::ErrorKind;
+
+use glossa_pipeline::PipelineError;
+
+/// The command that failed, for hints that depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    Extract,
+    Search,
+    Show,
+    Index,
+    Info,
+    Verify,
+    Plot,
+}
+
+/// A line of advice for `error`, if there is one to give.
+pub fn hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<PipelineError>())
+        .and_then(pipeline_hint)
+        .or_else(|| io_hint(error, topic))
+}
+
+fn pipeline_hint(error: &PipelineError) -> Option<String> {
+    use PipelineError as E;
+    let hint = match error {
+        E::NoDataset { .. } => {
+            "run `glossa extract` (or `make extract`) first, or name a dataset with --data DIR"
+        }
+        E::SeveralDatasets { .. } => "pick one with --data DIR",
+        E::Interrupted { .. } => {
+            "rerun the same `glossa extract` command to resume it, or add --force to start over"
+        }
+        E::NothingToExtract => "--no-neurons and --no-heads together leave nothing to extract",
+        E::WithoutTokenList { .. } => {
+            "--max-tokens and --text-column go with --token-list; add one, or drop them"
+        }
+        E::OutputIsAFile { .. } => "name a directory with --out",
+        E::OutputNotEmpty { .. } => {
+            "name a new or empty directory with --out, or add --force to write there anyway"
+        }
+        E::InvalidListLength { .. } => "--k and --head-k take a number from 1 to 65535",
+        E::InvalidK { .. } => "lower --k, or let more tokens through --filter, --token-list and --max-tokens",
+        E::InvalidHeadK { .. } => {
+            "lower --head-k, or let more tokens through --filter, --token-list and --max-tokens"
+        }
+        E::NoSelectableTokens { .. } => {
+            "drop or relax --filter, or give --token-list a larger corpus (or a larger --max-tokens)"
+        }
+        E::NoPipelineFile { .. } => {
+            "--pipeline takes a TOML file's path, or the name of one in pipelines/ (such as tiny-polish-gpt2)"
+        }
+        E::NoEntriesToPlot => "--k must be at least 1",
+        E::TooManyToPlot { .. } => {
+            "lower --k, or extract again with a larger --k (neurons) or --head-k (heads)"
+        }
+        E::ModelOfDataset { .. } | E::NotTheDatasetsModel { .. } | E::ScoresDiffer { .. } => {
+            "name where the dataset's model is now with --model DIR or --model ORG/NAME"
+        }
+        E::NoHeads { .. } => "extract again without --no-heads",
+        E::NoNeurons { .. } => "extract again without --no-neurons",
+        E::WrongLayer { .. } => "`glossa verify` lists what else is wrong; extract the dataset again",
+        E::Table(glossa_tables::TableError::SchemaVersion { .. }) => {
+            "extract the dataset again with this glossa (`glossa extract --force ...`)"
+        }
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+/// What to do about a file system error the message alone may leave open.
+fn io_hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
+    let io = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<std::io::Error>())?;
+    let hint = match (io.kind(), topic) {
+        (ErrorKind::StorageFull | ErrorKind::QuotaExceeded, Topic::Extract) => {
+            "the disk is full: free some space (or extract to another --out); rerunning the same extraction resumes it"
+        }
+        (ErrorKind::StorageFull | ErrorKind::QuotaExceeded, Topic::Plot) => {
+            "the disk is full: free some space, or write the plot elsewhere with --out"
+        }
+        (ErrorKind::StorageFull | ErrorKind::QuotaExceeded, Topic::Index | Topic::Search) => {
+            "the disk is full: free some space, then run `glossa index` to rebuild the index"
+        }
+        (ErrorKind::StorageFull | ErrorKind::QuotaExceeded, _) => {
+            "the disk is full: free some space"
+        }
+        (ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem, Topic::Extract) => {
+            "the path is not writable: fix its permissions (or extract to another --out)"
+        }
+        (ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem, _) => {
+            "the path is not writable: fix its permissions, or write elsewhere"
+        }
+        (ErrorKind::NotADirectory, _) => {
+            "a part of the path is a file, not a directory: choose another path"
+        }
+        _ => return None,
+    };
+    Some(hint.to_string())
+}

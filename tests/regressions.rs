@@ -1,0 +1,326 @@
+//! Regression tests for the defects found by adversarial use (issue 14), each
+//! named after what it guards and run through the binary as a user runs it.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use crate::common::{glossa, glossa_command, shipped_model_dir};
+
+/// Extracts the shipped model with short lists into `cwd/ds`, `extra` flags added.
+fn extract_into(cwd: &Path, out: &str, extra: &[&str]) -> Output {
+    let model = shipped_model_dir();
+    let mut args = vec![
+        "extract",
+        "--quiet",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out,
+        "--k",
+        "5",
+        "--head-k",
+        "5",
+    ];
+    args.extend_from_slice(extra);
+    glossa(&args, cwd)
+}
+
+fn dataset() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = extract_into(tmp.path(), "ds", &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    tmp
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Exit code 1, every needle in standard error, and no panic.
+#[track_caller]
+fn assert_fails(output: &Output, needles: &[&str]) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "{needle:?} not in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn issue14_a_closed_pipe_ends_the_command_quietly() {
+    let tmp = dataset();
+    // Far more output than a pipe buffers, so that writing must hit the closed pipe.
+    let mut child = glossa_command(
+        &[
+            "search", "--data", "ds", "--json", "--limit", "1000000", "a*", "e*", "i*", "o*", "#*",
+            "d*", "s*", "p*",
+        ],
+        tmp.path(),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The reader is gone (`| head -c 16`).
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn issue14_a_full_disk_on_standard_output_is_an_error() {
+    let tmp = dataset();
+    for args in [
+        &["info", "--data", "ds"][..],
+        &["show", "neuron", "2", "17", "--data", "ds"],
+        &["search", "dieta", "--data", "ds"],
+        &["verify", "--data", "ds"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = glossa_command(args, tmp.path())
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_fails(
+            &output,
+            &["could not write to standard output", "No space left"],
+        );
+    }
+}
+
+#[test]
+fn issue14_list_lengths_beyond_the_rank_column_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = shipped_model_dir();
+    for flag in ["--k", "--head-k"] {
+        let output = glossa(
+            &[
+                "extract",
+                "--model",
+                model.to_str().unwrap(),
+                "--out",
+                "out",
+                flag,
+                "65536",
+            ],
+            tmp.path(),
+        );
+        assert_fails(&output, &["65536 entries", "between 1 and 65535"]);
+    }
+    assert!(!tmp.path().join("out").exists(), "no directory left behind");
+}
+
+#[test]
+fn issue14_a_manifest_of_another_schema_version_is_refused_everywhere() {
+    let tmp = dataset();
+    let path = tmp.path().join("ds/manifest.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    manifest["schema_version"] = 99.into();
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    for args in [
+        &["search", "dieta", "--data", "ds"][..],
+        &["show", "neuron", "2", "17", "--data", "ds"],
+        &["show", "head", "2", "2", "--data", "ds"],
+        &["info", "--data", "ds"],
+        &["index", "--data", "ds"],
+        &["plot", "copying", "--data", "ds", "--out", "c.svg"],
+        &[
+            "plot", "overview", "dieta", "--data", "ds", "--out", "o.svg",
+        ],
+    ] {
+        assert_fails(
+            &glossa(args, tmp.path()),
+            &["schema version 99", "reads version"],
+        );
+    }
+    assert!(!tmp.path().join("c.svg").exists());
+}
+
+#[test]
+fn issue14_corpus_options_without_a_token_list_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for extra in [&["--max-tokens", "10"][..], &["--text-column", "body"]] {
+        assert_fails(
+            &extract_into(tmp.path(), "out", extra),
+            &["applies only to a corpus token list", "--token-list"],
+        );
+    }
+}
+
+#[test]
+fn issue14_searches_outside_the_dataset_are_refused() {
+    let tmp = dataset();
+    assert_fails(
+        &glossa(
+            &["search", "dieta", "--data", "ds", "--layer", "99"],
+            tmp.path(),
+        ),
+        &["layer 99 does not exist", "layers 0–3"],
+    );
+    assert_fails(
+        &glossa(
+            &[
+                "search",
+                "dieta",
+                "--data",
+                "ds",
+                "--layer",
+                "9",
+                "--by-layer",
+            ],
+            tmp.path(),
+        ),
+        &["layer 9 does not exist"],
+    );
+}
+
+#[test]
+fn issue14_output_that_is_not_a_dataset_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join("mine")).unwrap();
+    std::fs::write(tmp.path().join("mine/notes.txt"), "my notes").unwrap();
+    assert_fails(
+        &extract_into(tmp.path(), "mine", &[]),
+        &["mine is not empty and holds no Glossa dataset", "--force"],
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("mine")).unwrap().count(),
+        1
+    );
+
+    std::fs::write(tmp.path().join("a-file"), "x").unwrap();
+    assert_fails(
+        &extract_into(tmp.path(), "a-file", &[]),
+        &["a-file is a file, not a directory"],
+    );
+}
+
+#[test]
+fn issue14_restrictions_that_leave_no_token_say_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("empty.txt"), "").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--filter", "min-len=40"],
+            "no token passes the filters min-len=40",
+        ),
+        (&["--token-list", "empty.txt"], "the token list is empty"),
+        (
+            &["--token-list", "empty.txt", "--filter", "alpha"],
+            "the token list is empty",
+        ),
+    ];
+    for (extra, needle) in cases {
+        assert_fails(&extract_into(tmp.path(), "out", extra), &[needle]);
+    }
+}
+
+#[test]
+fn issue14_show_checks_what_the_dataset_holds() {
+    let tmp = dataset();
+    // A layer file replaced by another layer's.
+    std::fs::copy(
+        tmp.path().join("ds/neurons/layer-001.parquet"),
+        tmp.path().join("ds/neurons/layer-002.parquet"),
+    )
+    .unwrap();
+    assert_fails(
+        &glossa(&["show", "neuron", "2", "17", "--data", "ds"], tmp.path()),
+        &["holds rows of layer 1, not of layer 2"],
+    );
+
+    let output = extract_into(tmp.path(), "neurons-only", &["--no-heads"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_fails(
+        &glossa(
+            &["show", "head", "0", "0", "--data", "neurons-only"],
+            tmp.path(),
+        ),
+        &["holds no head lists", "without --no-heads"],
+    );
+    assert_fails(
+        &glossa(&["search", "dieta", "--data", "missing"], tmp.path()),
+        &["missing is not a directory"],
+    );
+}
+
+#[test]
+fn issue14_pipeline_files_are_found_by_name_and_read_relative_to_themselves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipelines = tmp.path().join("pipelines");
+    std::fs::create_dir_all(pipelines.join("models")).unwrap();
+    let model = pipelines.join("models/tiny");
+    std::fs::create_dir_all(&model).unwrap();
+    for file in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(shipped_model_dir().join(file), model.join(file)).unwrap();
+    }
+    std::fs::write(
+        pipelines.join("tiny.toml"),
+        "name = \"tiny\"\n[extract]\nmodel = \"models/tiny\"\nk = 4\nhead_k = 3\nfilters = [\"alpha\"]\n",
+    )
+    .unwrap();
+    let output = glossa(
+        &[
+            "extract",
+            "--quiet",
+            "--pipeline",
+            "tiny",
+            "--out",
+            "ds",
+            "--filter",
+            "word",
+        ],
+        tmp.path(),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("ds/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["options"]["k"], 4);
+    assert_eq!(
+        manifest["options"]["filters"],
+        serde_json::json!(["word"]),
+        "the flag replaces the file's filters"
+    );
+
+    let output = glossa(&["extract", "--pipeline", "nonesuch"], tmp.path());
+    assert_fails(&output, &["no pipeline file \"nonesuch\""]);
+    assert_eq!(stderr(&output).matches("No such file").count(), 0);
+}
+
+#[test]
+fn issue14_a_failed_run_leaves_no_empty_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A hub id that cannot be resolved offline.
+    let output = glossa(&["extract", "--model", "nobody/nothing"], tmp.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(!tmp.path().join("data").exists(), "data/ was left behind");
+}
+
+#[test]
+fn issue14_info_is_a_readable_summary() {
+    let tmp = dataset();
+    let output = glossa(&["info", "--data", "ds"], tmp.path());
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for needle in [
+        "4 layers, 4 heads",
+        "k = 5 tokens",
+        "k = 5 pairs",
+        "filters   none",
+        "4096 selectable of 4096",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+    assert!(!text.contains('{'), "no raw JSON:\n{text}");
+}
