@@ -68,12 +68,13 @@ impl Checkpoint {
                 let path = files.first().cloned().ok_or_else(|| LoadError::NoWeights {
                     path: PathBuf::from("."),
                 })?;
-                let tensors = candle_core::pickle::PthTensors::new(&path, None).map_err(|e| {
-                    LoadError::Pickle {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    }
-                })?;
+                let tensors =
+                    candle_core::pickle::PthTensors::new(&path, None).map_err(|source| {
+                        LoadError::Pickle {
+                            path: path.clone(),
+                            source: Box::new(source),
+                        }
+                    })?;
                 Tensors::Pickle { path, tensors }
             }
         };
@@ -100,6 +101,17 @@ impl Checkpoint {
         }
     }
 
+    /// The shape of tensor `name` as stored, if it exists.
+    pub fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        match &self.tensors {
+            Tensors::Mapped(map) => map.get(name).map(|t| t.shape.clone()),
+            Tensors::Pickle { tensors, .. } => tensors
+                .tensor_infos()
+                .get(name)
+                .map(|info| info.layout.shape().dims().to_vec()),
+        }
+    }
+
     /// Whether a tensor of this name exists.
     pub fn contains(&self, name: &str) -> bool {
         match &self.tensors {
@@ -114,10 +126,8 @@ impl Checkpoint {
     pub fn matrix(&self, name: &str) -> Result<Matrix> {
         match &self.tensors {
             Tensors::Mapped(map) => {
-                let tensor = map.get(name).ok_or_else(|| LoadError::MissingTensor {
+                let tensor = map.get(name).ok_or_else(|| LoadError::NoSuchTensor {
                     name: name.to_string(),
-                    candidates: name.to_string(),
-                    architecture: "the expected",
                 })?;
                 tensor.matrix(name)
             }
@@ -187,9 +197,9 @@ fn map_safetensors(path: &Path, into: &mut HashMap<String, MappedTensor>) -> Res
     // file not being truncated while the process runs.
     let map = unsafe { Mmap::map(&file) }.map_err(LoadError::io(path))?;
     let map = Arc::new(map);
-    let parsed = SafeTensors::deserialize(&map).map_err(|e| LoadError::Safetensors {
+    let parsed = SafeTensors::deserialize(&map).map_err(|source| LoadError::Safetensors {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     })?;
     let shared_path: Arc<Path> = Arc::from(path);
     let base = map.as_ptr() as usize;
@@ -215,18 +225,17 @@ fn read_pickled(
     tensors: &candle_core::pickle::PthTensors,
     name: &str,
 ) -> Result<Matrix> {
-    let pickle_error = |e: candle_core::Error| LoadError::Pickle {
+    let pickle_error = |source: candle_core::Error| LoadError::PickleTensor {
         path: path.to_path_buf(),
-        message: format!("tensor {name}: {e}"),
+        name: name.to_string(),
+        source: Box::new(source),
     };
     let tensor =
         tensors
             .get(name)
             .map_err(pickle_error)?
-            .ok_or_else(|| LoadError::MissingTensor {
+            .ok_or_else(|| LoadError::NoSuchTensor {
                 name: name.to_string(),
-                candidates: name.to_string(),
-                architecture: "the expected",
             })?;
     let (rows, cols) = as_2d(tensor.dims());
     let values = tensor

@@ -37,8 +37,12 @@ pub enum LoadError {
     #[error("access to hub repository {repo:?} was refused (gated or private): accept its licence on huggingface.co and set HF_TOKEN")]
     AccessDenied { repo: String },
 
-    #[error("could not reach the Hugging Face hub for {repo:?}: {message}; if the model is already in the cache, run with HF_HUB_OFFLINE=1")]
-    HubUnreachable { repo: String, message: String },
+    #[error("could not reach the Hugging Face hub for {repo:?}; if the model is already in the cache, set HF_HUB_OFFLINE=1 to use it without the network")]
+    HubUnreachable {
+        repo: String,
+        #[source]
+        source: hf_hub::api::sync::ApiError,
+    },
 
     #[error("HF_HUB_OFFLINE is set and {file} of {repo:?} (revision {revision:?}) is not in the cache {cache}; run once online or unset HF_HUB_OFFLINE")]
     NotCached {
@@ -48,36 +52,87 @@ pub enum LoadError {
         cache: PathBuf,
     },
 
-    #[error("download of {file} from {repo:?} failed: {message}")]
-    Download {
-        repo: String,
-        file: String,
-        message: String,
+    #[error("download of {file} from {repo:?} failed: the file is not in the repository")]
+    Download { repo: String, file: String },
+
+    /// config.json is not JSON, or its fields have the wrong types.
+    #[error("{path}: invalid config.json")]
+    Config {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
     },
 
-    #[error("{path}: invalid config.json: {message}")]
-    Config { path: PathBuf, message: String },
+    /// config.json parses, but its values are impossible (a zero or absurd
+    /// dimension, widths that do not divide).
+    #[error("{path}: invalid config.json: {problem}")]
+    ConfigValue { path: PathBuf, problem: String },
 
     #[error("unsupported architecture {found:?}; supported: {}", supported.join(", "))]
     UnsupportedArchitecture {
         found: String,
-        supported: &'static [&'static str],
+        supported: Vec<&'static str>,
     },
 
-    #[error("{path}: not a valid safetensors file ({message}); the file may be truncated or corrupted: delete it and download again")]
-    Safetensors { path: PathBuf, message: String },
+    #[error("{path}: not a valid safetensors file; the file may be truncated or corrupted: delete it and download again")]
+    Safetensors {
+        path: PathBuf,
+        #[source]
+        source: safetensors::SafeTensorError,
+    },
 
-    #[error("{path}: could not read PyTorch checkpoint: {message}")]
-    Pickle { path: PathBuf, message: String },
+    #[error("{path}: could not read PyTorch checkpoint")]
+    Pickle {
+        path: PathBuf,
+        /// Boxed: candle's error is several times the size of every other variant.
+        #[source]
+        source: Box<candle_core::Error>,
+    },
 
-    #[error("{path}: invalid shard index: {message}")]
-    ShardIndex { path: PathBuf, message: String },
+    #[error("{path}: could not read tensor {name:?} of the PyTorch checkpoint")]
+    PickleTensor {
+        path: PathBuf,
+        name: String,
+        /// Boxed: candle's error is several times the size of every other variant.
+        #[source]
+        source: Box<candle_core::Error>,
+    },
 
+    /// The shard index is not JSON.
+    #[error("{path}: invalid shard index")]
+    ShardIndexJson {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The shard index is JSON but does not name shards the way it must.
+    #[error("{path}: invalid shard index: {problem}")]
+    ShardIndex { path: PathBuf, problem: String },
+
+    /// A tensor asked of the checkpoint by name that it does not hold.
+    #[error("checkpoint has no tensor {name:?}")]
+    NoSuchTensor { name: String },
+
+    /// A tensor an architecture needs, under none of the names it may have.
     #[error("checkpoint has no tensor {name:?} (looked for {candidates}); is this really a {architecture} checkpoint?")]
     MissingTensor {
         name: String,
         candidates: String,
         architecture: &'static str,
+    },
+
+    /// Tensors of blocks beyond the count config.json declares: reading only
+    /// the declared ones would silently drop the rest of the model.
+    #[error("the checkpoint holds {} but config.json declares {key} = {declared}; the config does not belong to these weights", layers(stored, block))]
+    UndeclaredLayers {
+        /// Block indices that have tensors, ascending.
+        stored: Vec<usize>,
+        /// The name prefix of a block's tensors, without its index (`h` for `h.3.…`).
+        block: &'static str,
+        /// The config.json key of the layer count (`n_layer`).
+        key: &'static str,
+        declared: usize,
     },
 
     #[error("tensor {name:?} has shape {found:?} but config.json implies {expected:?}")]
@@ -102,5 +157,57 @@ impl LoadError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> LoadError {
         let path = path.into();
         move |source| LoadError::Io { path, source }
+    }
+}
+
+/// `layers 0–5 (h.0 … h.5)`: block indices as inclusive runs, with the names
+/// of the first and last block; `layer 3 (h.3)` for a single one.
+fn layers(indices: &[usize], block: &str) -> String {
+    let (Some(first), Some(last)) = (indices.first(), indices.last()) else {
+        return "no layers".to_string();
+    };
+    let mut runs: Vec<String> = Vec::new();
+    let mut run_start = *first;
+    for (i, &index) in indices.iter().enumerate() {
+        let run_ends = indices.get(i + 1) != Some(&(index + 1));
+        if run_ends {
+            runs.push(if run_start == index {
+                index.to_string()
+            } else {
+                format!("{run_start}–{index}")
+            });
+            if let Some(&next) = indices.get(i + 1) {
+                run_start = next;
+            }
+        }
+    }
+    if first == last {
+        format!("layer {first} ({block}.{first})")
+    } else {
+        format!(
+            "layers {} ({block}.{first} … {block}.{last})",
+            runs.join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{layers, LoadError};
+
+    /// Callers put the error into `anyhow`, across threads: every kept source
+    /// must stay `Send + Sync`.
+    #[test]
+    fn errors_cross_threads() {
+        fn send_sync<T: Send + Sync + 'static>() {}
+        send_sync::<LoadError>();
+    }
+
+    #[test]
+    fn layer_sets_read_as_inclusive_runs() {
+        assert_eq!(layers(&[0, 1, 2, 3, 4, 5], "h"), "layers 0–5 (h.0 … h.5)");
+        assert_eq!(layers(&[0, 1, 2, 3, 7], "h"), "layers 0–3, 7 (h.0 … h.7)");
+        assert_eq!(layers(&[2, 4, 5], "h"), "layers 2, 4–5 (h.2 … h.5)");
+        assert_eq!(layers(&[5], "h"), "layer 5 (h.5)");
     }
 }

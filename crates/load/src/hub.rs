@@ -195,7 +195,6 @@ impl<'a> HubRepo<'a> {
                     LoadError::Download {
                         repo: self.repo_id.clone(),
                         file: file.to_string(),
-                        message: "the file is not in the repository".to_string(),
                     }
                 }
                 other => other,
@@ -284,7 +283,7 @@ fn hub_error(repo: &str, revision: &str, error: ApiError) -> LoadError {
         },
         _ => LoadError::HubUnreachable {
             repo: repo.to_string(),
-            message: error.to_string(),
+            source: error,
         },
     }
 }

@@ -1,13 +1,12 @@
-//! The canonical parts every architecture is mapped onto.
+//! The canonical description every architecture is mapped onto.
+//!
+//! Nothing here knows how a particular checkpoint names or lays out its
+//! tensors: that is the business of the files under `architectures/`, which
+//! build a [`Model`] from these parts.
 
 use serde::Serialize;
 
-use crate::checkpoint::Checkpoint;
-use crate::config::{self, ModelShape};
-use crate::error::{LoadError, Result};
-use crate::gpt2;
 use crate::matrix::Matrix;
-use crate::source::ModelFiles;
 
 /// Architectures Glossa can read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -17,7 +16,28 @@ pub enum Architecture {
     Gpt2,
 }
 
+/// The dimensions of a model, as the rest of Glossa needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ModelShape {
+    /// Number of transformer blocks.
+    pub layers: usize,
+    /// Attention heads per block.
+    pub heads: usize,
+    /// Width of the residual stream.
+    pub d_model: usize,
+    /// Width of each head (`d_model / heads`).
+    pub d_head: usize,
+    /// Feed-forward neurons per block.
+    pub d_ff: usize,
+    /// Rows of the embedding matrix (may exceed the tokenizer's vocabulary).
+    pub vocab: usize,
+    /// Whether the unembedding is the input embedding.
+    pub tied_embeddings: bool,
+}
+
 /// A model reduced to the parameters Glossa projects.
+///
+/// [`Model::load`] reads one from a checkpoint's files.
 pub struct Model {
     /// The architecture the parts were mapped from.
     pub architecture: Architecture,
@@ -25,9 +45,9 @@ pub struct Model {
     pub shape: ModelShape,
     /// `config.json` as found, for the manifest.
     pub config: serde_json::Value,
-    /// The input embedding (`wte`), one row per token (`vocab × d_model`).
+    /// The input embedding, one row per token (`vocab × d_model`).
     pub embedding: Matrix,
-    /// E: the output embedding (`lm_head`, or `wte` when tied), the matrix
+    /// E: the output embedding (the input embedding when tied), the matrix
     /// neuron scores are read through (`vocab × d_model`).
     pub unembedding: Matrix,
     /// Per-layer parts, in order.
@@ -67,34 +87,5 @@ impl AttentionParts {
             self.value.columns(start, d_head),
             self.output.row_range(start, d_head),
         ]
-    }
-}
-
-impl Model {
-    /// Reads `config.json`, opens the weights and maps them onto the canonical parts.
-    pub fn load(files: &ModelFiles) -> Result<Model> {
-        let (shape, config) = config::read(&files.config)?;
-        let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-        let parts = gpt2::map(&checkpoint, &shape)?;
-        Ok(Model {
-            architecture: Architecture::Gpt2,
-            shape,
-            config,
-            embedding: parts.embedding,
-            unembedding: parts.unembedding,
-            layers: parts.layers,
-        })
-    }
-}
-
-/// Fails on the first NaN or infinity in `matrix`, naming the tensor.
-pub(crate) fn check_finite(name: &str, matrix: &Matrix) -> Result<()> {
-    match matrix.first_non_finite() {
-        Some((position, value)) => Err(LoadError::NonFinite {
-            name: name.to_string(),
-            value,
-            position,
-        }),
-        None => Ok(()),
     }
 }

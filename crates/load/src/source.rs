@@ -184,12 +184,16 @@ fn resolve_hub(
 
 /// The distinct shard files named by a `model.safetensors.index.json`, in order.
 fn shard_names(index: &Path) -> Result<Vec<String>> {
-    let bad = |message: String| LoadError::ShardIndex {
+    let bad = |problem: String| LoadError::ShardIndex {
         path: index.to_path_buf(),
-        message,
+        problem,
     };
     let text = std::fs::read_to_string(index).map_err(LoadError::io(index))?;
-    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| LoadError::ShardIndexJson {
+            path: index.to_path_buf(),
+            source,
+        })?;
     let map = json
         .get("weight_map")
         .and_then(|m| m.as_object())

@@ -1,0 +1,139 @@
+//! GPT-2: its `config.json` keys and where its checkpoints keep each canonical part.
+//!
+//! Hugging Face GPT-2 checkpoints store linear layers as `Conv1D`, with weights
+//! laid out `[in, out]`; tensor names appear with or without the
+//! `transformer.` prefix; `attn.bias` / `attn.masked_bias` are causal-mask
+//! buffers, not weights, and are never read.
+
+use serde::Deserialize;
+
+use crate::checkpoint::Checkpoint;
+use crate::config::ConfigFile;
+use crate::error::{LoadError, Result};
+use crate::lookup::TensorLookup;
+use crate::model::{Architecture, AttentionParts, LayerParts, Model, ModelShape};
+use crate::source::ModelFiles;
+
+const NAME: &str = "GPT-2";
+
+/// `transformer.` when saved from `GPT2LMHeadModel`, nothing from `GPT2Model`.
+const ROOTS: &[&str] = &["transformer.", ""];
+
+/// Block `l`'s tensors are named `h.{l}.…`.
+const BLOCK: &str = "h";
+
+/// The keys of `config.json` GPT-2 uses (`GPT2Config`).
+#[derive(Debug, Deserialize)]
+struct Gpt2Config {
+    n_layer: usize,
+    n_head: usize,
+    n_embd: usize,
+    /// `null` in most checkpoints, meaning 4 × n_embd.
+    n_inner: Option<usize>,
+    vocab_size: usize,
+    /// `GPT2Config` ties the embeddings unless told otherwise.
+    #[serde(default = "tied_by_default")]
+    tie_word_embeddings: bool,
+}
+
+fn tied_by_default() -> bool {
+    true
+}
+
+/// Reads a GPT-2 checkpoint: the config's shape first, then the weights.
+pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+    let shape = config.parse::<Gpt2Config>()?.shape(&config)?;
+    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
+    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
+    let (d, vocab) = (shape.d_model, shape.vocab);
+
+    // Blocks beyond n_layer would otherwise be skipped without a word.
+    let stored = tensors.indices(BLOCK);
+    if stored.last().is_some_and(|&last| last >= shape.layers) {
+        return Err(LoadError::UndeclaredLayers {
+            stored,
+            block: BLOCK,
+            key: "n_layer",
+            declared: shape.layers,
+        });
+    }
+
+    let embedding = tensors.matrix("wte.weight", [vocab, d])?;
+    let unembedding = if shape.tied_embeddings {
+        embedding.clone()
+    } else if tensors.contains("lm_head.weight") {
+        tensors.matrix("lm_head.weight", [vocab, d])?
+    } else {
+        return Err(LoadError::MissingTensor {
+            name: "lm_head.weight".to_string(),
+            candidates: "\"lm_head.weight\" (config.json says tie_word_embeddings: false)"
+                .to_string(),
+            architecture: NAME,
+        });
+    };
+    let blocks = tensors.pp(BLOCK);
+    let layers = (0..shape.layers)
+        .map(|l| layer(&blocks.pp(l), &shape))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Model {
+        architecture: Architecture::Gpt2,
+        shape,
+        config: config.json,
+        embedding,
+        unembedding,
+        layers,
+    })
+}
+
+/// One block, from a lookup scoped to `h.{l}.`.
+fn layer(block: &TensorLookup, shape: &ModelShape) -> Result<LayerParts> {
+    let (d, d_ff) = (shape.d_model, shape.d_ff);
+    // Conv1D [in, out]: c_fc maps d → d_ff, so neuron i's key is column i;
+    // the transposed view makes it row i without copying.
+    let ff_keys = block.matrix("mlp.c_fc.weight", [d, d_ff])?.transposed();
+    let ff_values = block.matrix("mlp.c_proj.weight", [d_ff, d])?;
+    // c_attn holds W_Q, W_K and W_V side by side, each d columns wide.
+    let qkv = block.matrix("attn.c_attn.weight", [d, 3 * d])?;
+    let output = block.matrix("attn.c_proj.weight", [d, d])?;
+    Ok(LayerParts {
+        ff_keys,
+        ff_values,
+        attention: AttentionParts {
+            query: qkv.columns(0, d),
+            key: qkv.columns(d, d),
+            value: qkv.columns(2 * d, d),
+            output,
+        },
+    })
+}
+
+impl Gpt2Config {
+    /// The canonical shape, refusing dimensions no GPT-2 can have.
+    ///
+    /// `n_head` only splits `n_embd` into heads: no GPT-2 tensor has a
+    /// per-head axis, so divisibility is all the weights can confirm.
+    fn shape(&self, config: &ConfigFile) -> Result<ModelShape> {
+        config.check_dimensions(&[
+            ("n_layer", Some(self.n_layer)),
+            ("n_head", Some(self.n_head)),
+            ("n_embd", Some(self.n_embd)),
+            ("n_inner", self.n_inner),
+            ("vocab_size", Some(self.vocab_size)),
+        ])?;
+        if !self.n_embd.is_multiple_of(self.n_head) {
+            return Err(config.invalid(format!(
+                "n_embd {} is not a multiple of n_head {}",
+                self.n_embd, self.n_head
+            )));
+        }
+        Ok(ModelShape {
+            layers: self.n_layer,
+            heads: self.n_head,
+            d_model: self.n_embd,
+            d_head: self.n_embd / self.n_head,
+            d_ff: self.n_inner.unwrap_or(4 * self.n_embd),
+            vocab: self.vocab_size,
+            tied_embeddings: self.tie_word_embeddings,
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! One adapter per architecture, chosen by the `model_type` of `config.json`.
+//!
+//! An adapter reads its architecture's keys of `config.json` into a
+//! [`ModelShape`](crate::ModelShape), opens the weights and maps its tensor
+//! names and layouts onto the canonical [`Model`]. Adding an architecture is
+//! one file here, one row in [`ADAPTERS`] and one [`Architecture`](crate::Architecture) variant.
+
+mod gpt2;
+
+use crate::config::ConfigFile;
+use crate::error::{LoadError, Result};
+use crate::model::Model;
+use crate::source::ModelFiles;
+
+/// Builds the model from its config and files.
+type Adapter = fn(ConfigFile, &ModelFiles) -> Result<Model>;
+
+/// Every supported `model_type`, with its adapter.
+const ADAPTERS: &[(&str, Adapter)] = &[("gpt2", gpt2::load)];
+
+impl Model {
+    /// Reads `config.json`, opens the weights and maps them onto the canonical parts.
+    pub fn load(files: &ModelFiles) -> Result<Model> {
+        let config = ConfigFile::read(&files.config)?;
+        let model_type = config.model_type().unwrap_or_default();
+        let Some((_, adapter)) = ADAPTERS.iter().find(|(name, _)| *name == model_type) else {
+            let found = if model_type.is_empty() {
+                "(config.json has no model_type)".to_string()
+            } else {
+                model_type.to_string()
+            };
+            return Err(LoadError::UnsupportedArchitecture {
+                found,
+                supported: ADAPTERS.iter().map(|(name, _)| *name).collect(),
+            });
+        };
+        adapter(config, files)
+    }
+}
