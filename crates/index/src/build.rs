@@ -16,7 +16,7 @@ use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tantivy::schema::Field;
 use tantivy::{IndexWriter, TantivyDocument};
 
-use crate::error::io_error;
+use crate::error::{io_error, tantivy_error};
 use crate::normalize::{fold_normalized, is_continuation, normalize};
 use crate::schema::{self, Code, Fields};
 use crate::staging::{Replace, Staging};
@@ -185,11 +185,14 @@ impl IndexBuilder {
         let started = Instant::now();
         let staging = Staging::create(dir, replace)?;
         let (schema, fields) = schema::schema();
-        let index = tantivy::Index::create_in_dir(staging.path(), schema)?;
+        let failed = || tantivy_error(staging.target());
+        let index = tantivy::Index::create_in_dir(staging.path(), schema).map_err(failed())?;
         let block_budget = memory_budget_bytes / 2;
         let writer_budget = memory_budget_bytes - block_budget;
         let threads = threads.clamp(1, (writer_budget / MIN_THREAD_BUDGET).max(1));
-        let writer = index.writer_with_num_threads(threads, writer_budget)?;
+        let writer = index
+            .writer_with_num_threads(threads, writer_budget)
+            .map_err(failed())?;
         Ok(IndexBuilder {
             writer,
             staging,
@@ -292,7 +295,9 @@ impl IndexBuilder {
             add_all(&mut doc, f.rank, rows, |row| row.rank.into());
             add_all(&mut doc, f.score, rows, |row| row.score.to_bits().into());
             add_all(&mut doc, f.side, rows, |row| row.side.code());
-            self.writer.add_document(doc)?;
+            self.writer
+                .add_document(doc)
+                .map_err(tantivy_error(self.staging.target()))?;
             self.documents += 1;
         }
         let mut heads: Vec<_> = self.heads.drain().collect();
@@ -309,7 +314,9 @@ impl IndexBuilder {
             add_all(&mut doc, f.circuit, rows, |row| row.circuit.code());
             add_all(&mut doc, f.role, rows, |row| row.role.code());
             add_all(&mut doc, f.partner, rows, |row| row.partner.into());
-            self.writer.add_document(doc)?;
+            self.writer
+                .add_document(doc)
+                .map_err(tantivy_error(self.staging.target()))?;
             self.documents += 1;
         }
         self.block_bytes = 0;
@@ -328,10 +335,11 @@ impl IndexBuilder {
             started,
             ..
         } = self;
-        writer.commit()?;
+        let failed = || tantivy_error(staging.target());
+        writer.commit().map_err(failed())?;
         let index = writer.index().clone();
-        writer.wait_merging_threads()?;
-        let segments = index.searchable_segment_metas()?.len();
+        writer.wait_merging_threads().map_err(failed())?;
+        let segments = index.searchable_segment_metas().map_err(failed())?.len();
         let bytes = dir_size(staging.path())?;
         staging.replace()?;
         Ok(BuildStats {

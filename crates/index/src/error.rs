@@ -9,7 +9,7 @@ use glossa_tables::UnitKind;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The index directory does not exist.
-    #[error("no search index at {}; build it with `glossa index`", dir.display())]
+    #[error("no search index at {}", dir.display())]
     Missing {
         /// The directory that was asked for.
         dir: PathBuf,
@@ -18,7 +18,7 @@ pub enum Error {
     /// The directory exists but does not hold an index this crate can read: it is
     /// empty, damaged, or was written by an incompatible version.
     #[error(
-        "{} does not hold a readable search index ({reason}); rebuild it with `glossa index`",
+        "{} does not hold a readable search index ({reason}); it can be rebuilt from the tables",
         dir.display()
     )]
     Corrupt {
@@ -100,15 +100,36 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// tantivy failed while writing or searching.
-    #[error(transparent)]
-    Tantivy(#[from] tantivy::TantivyError),
+    /// tantivy failed while writing or searching the index in `dir`.
+    #[error("the search index in {}: {source}", dir.display())]
+    Tantivy {
+        /// The index directory.
+        dir: PathBuf,
+        /// What tantivy reported.
+        #[source]
+        source: tantivy::TantivyError,
+    },
 }
 
 /// Wraps an I/O failure with what was being done and where.
 pub(crate) fn io_error(what: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Error {
     let path = path.to_path_buf();
     move |source| Error::Io { what, path, source }
+}
+
+/// Wraps a tantivy failure with the index directory; a failed read or write
+/// of a file (a full disk) becomes [`Error::Io`], so that its kind reaches
+/// whoever reports it.
+pub(crate) fn tantivy_error(dir: &Path) -> impl FnOnce(tantivy::TantivyError) -> Error {
+    let dir = dir.to_path_buf();
+    move |source| match source {
+        tantivy::TantivyError::IoError(io) => Error::Io {
+            what: "writing the search index in",
+            path: dir,
+            source: io::Error::new(io.kind(), io.to_string()),
+        },
+        source => Error::Tantivy { dir, source },
+    }
 }
 
 /// The result of every fallible operation of this crate.

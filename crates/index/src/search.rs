@@ -27,6 +27,7 @@ use tantivy::{DocAddress, ReloadPolicy, Searcher, TantivyError, Term};
 
 use crate::collector::{Columns, Filter, Found, HeadTokens, Heads, HitCollector, Ranked};
 use crate::damage::{check_footers, contained};
+use crate::error::tantivy_error;
 use crate::normalize::{fold, normalize};
 use crate::query::{escape_regex, Pattern, Shape};
 use crate::schema::{self, Code, Fields};
@@ -444,7 +445,9 @@ impl Index {
 
     /// Runs `query` through `collector`.
     fn run<C: Collector>(&self, query: &dyn Query, collector: &C) -> Result<C::Fruit> {
-        Ok(self.searcher.search(query, collector)?)
+        self.searcher
+            .search(query, collector)
+            .map_err(tantivy_error(&self.dir))
     }
 
     /// Decodes a collected row and looks up the display forms of its tokens.

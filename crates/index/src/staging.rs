@@ -101,6 +101,11 @@ impl Staging {
         &self.path
     }
 
+    /// Where the index goes once it is built.
+    pub(crate) fn target(&self) -> &Path {
+        &self.target
+    }
+
     /// Moves the staged index to the target, setting aside and then deleting any
     /// directory already there (a file is deleted at once: it can hold no index
     /// worth putting back).

@@ -110,7 +110,14 @@ fn budgets_bound_threads_and_fail_cleanly() {
     // Too little for even one thread: an error, not a panic.
     let tiny = root.path().join("tiny");
     let error = build(&tiny, entries(), 1 << 20, 1).expect_err("too small");
-    assert!(matches!(error, Error::Tantivy(_)), "{error}");
+    assert!(
+        matches!(&error, Error::Tantivy { dir, .. } if *dir == tiny),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("tiny"),
+        "names the index: {error}"
+    );
     assert!(!tiny.exists());
     assert!(listing(root.path())
         .iter()
@@ -142,7 +149,7 @@ fn opening_a_missing_directory_says_so() {
     );
     let message = error.to_string();
     assert!(
-        message.contains("nowhere") && message.contains("glossa index"),
+        message.contains("nowhere") && message.contains("no search index"),
         "{message}"
     );
 }
@@ -171,7 +178,10 @@ fn opening_garbage_says_it_is_corrupt() {
             matches!(&error, Error::Corrupt { dir: named, .. } if *named == dir),
             "{name}: {error}"
         );
-        assert!(error.to_string().contains("glossa index"), "{error}");
+        assert!(
+            error.to_string().contains("can be rebuilt from the tables"),
+            "{error}"
+        );
     }
 
     // A plain file where the directory should be.
