@@ -30,6 +30,15 @@ pub fn hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
 }
 
 fn pipeline_hint(error: &PipelineError) -> Option<String> {
+    if let PipelineError::Index(index) = error {
+        return index_hint(index);
+    }
+    if let PipelineError::Load(load) = error {
+        return load_hint(load);
+    }
+    if let PipelineError::Corpus(glossa_corpus::CorpusError::NoTextColumn { .. }) = error {
+        return Some("name the text column with --text-column NAME".to_string());
+    }
     use PipelineError as E;
     let hint = match error {
         E::NoDataset { .. } => {
@@ -70,6 +79,36 @@ fn pipeline_hint(error: &PipelineError) -> Option<String> {
         E::WrongLayer { .. } => "`glossa verify` lists what else is wrong; extract the dataset again",
         E::Table(glossa_tables::TableError::SchemaVersion { .. }) => {
             "extract the dataset again with this glossa (`glossa extract --force ...`)"
+        }
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+fn index_hint(error: &glossa_index::Error) -> Option<String> {
+    use glossa_index::Error as E;
+    let hint = match error {
+        E::Missing { .. } | E::Corrupt { .. } => "`glossa index` rebuilds it from the tables",
+        E::InvalidSearch { .. } => {
+            "--side goes with neurons, --circuit with heads, a pair (A -> B) with heads; --limit is at least 1"
+        }
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+fn load_hint(error: &glossa_load::LoadError) -> Option<String> {
+    use glossa_load::LoadError as E;
+    let hint = match error {
+        E::BadModelId(_) => "--model takes a directory in Hugging Face layout or a hub id ORG/NAME",
+        E::RevisionNotFound { .. } => "--revision takes a branch, tag or commit of the repository",
+        E::RepoNotFound { .. } => "check the id given to --model",
+        E::UnsupportedArchitecture { .. }
+        | E::MissingTensor { .. }
+        | E::UndeclaredLayers { .. }
+        | E::ShapeMismatch { .. }
+        | E::ConfigValue { .. } => {
+            "--model must name a checkpoint whose config.json matches its weights"
         }
         _ => return None,
     };

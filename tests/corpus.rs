@@ -58,7 +58,12 @@ fn text_jsonl_and_csv_corpora_give_the_same_counts() {
     assert_eq!(count(std::slice::from_ref(&jsonl), "tekst"), expected);
     assert_eq!(count(&[csv], "tekst"), expected);
     let error = count_tokens(&[jsonl], &tokenizer(), "text", &|_| {}).unwrap_err();
-    assert!(error.to_string().contains("--text-column"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("no text column \"text\" (columns: id, tekst)"),
+        "{error}"
+    );
 }
 
 #[test]

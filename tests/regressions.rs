@@ -218,6 +218,7 @@ fn issue14_restrictions_that_leave_no_token_say_so() {
             &["--token-list", "empty.txt", "--filter", "alpha"],
             "the token list is empty",
         ),
+        (&["--token-list", "/dev/null"], "the token list is empty"),
     ];
     for (extra, needle) in cases {
         assert_fails(&extract_into(tmp.path(), "out", extra), &[needle]);

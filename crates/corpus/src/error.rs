@@ -18,20 +18,46 @@ pub enum CorpusError {
     #[error(transparent)]
     Hub(#[from] glossa_load::LoadError),
 
-    #[error("{path}: line {line}: not a JSON object: {message}")]
+    #[error("{path}: line {line}: not JSON")]
     Json {
         path: PathBuf,
         line: usize,
-        message: String,
+        #[source]
+        source: serde_json::Error,
     },
 
-    #[error("{path}: {message}")]
-    Csv { path: PathBuf, message: String },
+    #[error("{path}: line {line}: not a JSON object")]
+    NotAnObject { path: PathBuf, line: usize },
 
-    #[error("{path}: {message}")]
-    Parquet { path: PathBuf, message: String },
+    #[error("{path}: not a readable CSV file")]
+    Csv {
+        path: PathBuf,
+        #[source]
+        source: csv::Error,
+    },
 
-    #[error("{path}: no text column {column:?}; pass --text-column NAME (columns: {})", found.join(", "))]
+    #[error("{path}: not a readable Parquet file")]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
+    #[error("{path}: not a readable Parquet file")]
+    Arrow {
+        path: PathBuf,
+        #[source]
+        source: arrow_schema::ArrowError,
+    },
+
+    #[error("{path}: column {column:?} holds {found}, not text")]
+    NotText {
+        path: PathBuf,
+        column: String,
+        found: String,
+    },
+
+    #[error("{path}: no text column {column:?} (columns: {})", found.join(", "))]
     NoTextColumn {
         path: PathBuf,
         column: String,
@@ -41,11 +67,28 @@ pub enum CorpusError {
     #[error("{0}: no such file or directory")]
     Missing(PathBuf),
 
+    #[error("invalid file pattern {pattern:?}")]
+    Pattern {
+        pattern: String,
+        #[source]
+        source: globset::Error,
+    },
+
     #[error("{what} holds no corpus files (looked for {pattern})")]
     NoFiles { what: String, pattern: String },
 
-    #[error("tokenizing failed: {0}")]
-    Tokenizer(String),
+    #[error("{path}: the tokenizer cannot be read")]
+    Tokenizer {
+        path: PathBuf,
+        #[source]
+        source: tokenizers::Error,
+    },
+
+    #[error("the tokenizer failed on a text of the corpus")]
+    Encoding {
+        #[source]
+        source: tokenizers::Error,
+    },
 }
 
 impl CorpusError {

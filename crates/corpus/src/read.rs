@@ -44,15 +44,14 @@ fn jsonl(path: &Path, column: &str) -> Result<Vec<String>> {
             continue;
         }
         let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| CorpusError::Json {
+            serde_json::from_str(&text).map_err(|source| CorpusError::Json {
                 path: path.to_path_buf(),
                 line,
-                message: e.to_string(),
+                source,
             })?;
-        let object = value.as_object().ok_or_else(|| CorpusError::Json {
+        let object = value.as_object().ok_or_else(|| CorpusError::NotAnObject {
             path: path.to_path_buf(),
             line,
-            message: "expected an object".to_string(),
         })?;
         match object.get(column) {
             Some(serde_json::Value::String(text)) => texts.push(text.clone()),
@@ -71,9 +70,9 @@ fn jsonl(path: &Path, column: &str) -> Result<Vec<String>> {
 }
 
 fn csv(path: &Path, column: &str) -> Result<Vec<String>> {
-    let bad = |e: csv::Error| CorpusError::Csv {
+    let bad = |source: csv::Error| CorpusError::Csv {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let mut reader = csv::Reader::from_path(path).map_err(bad)?;
     let headers = reader.headers().map_err(bad)?.clone();
@@ -97,9 +96,9 @@ fn csv(path: &Path, column: &str) -> Result<Vec<String>> {
 }
 
 fn parquet(path: &Path, column: &str) -> Result<Vec<String>> {
-    let bad = |e: parquet::errors::ParquetError| CorpusError::Parquet {
+    let bad = |source: parquet::errors::ParquetError| CorpusError::Parquet {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let file = File::open(path).map_err(CorpusError::io(path))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(bad)?;
@@ -115,9 +114,9 @@ fn parquet(path: &Path, column: &str) -> Result<Vec<String>> {
     let reader = builder.with_projection(mask).build().map_err(bad)?;
     let mut texts = Vec::new();
     for batch in reader {
-        let batch = batch.map_err(|e| CorpusError::Parquet {
+        let batch = batch.map_err(|source| CorpusError::Arrow {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
         let array = batch.column(0);
         let any = array.as_any();
@@ -133,9 +132,10 @@ fn parquet(path: &Path, column: &str) -> Result<Vec<String>> {
         } else if let Some(strings) = any.downcast_ref::<StringViewArray>() {
             strings.iter().for_each(&mut push);
         } else {
-            return Err(CorpusError::Parquet {
+            return Err(CorpusError::NotText {
                 path: path.to_path_buf(),
-                message: format!("column {column:?} holds {}, not text", array.data_type()),
+                column: column.to_string(),
+                found: array.data_type().to_string(),
             });
         }
     }

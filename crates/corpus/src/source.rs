@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use glossa_load::{DownloadProgress, HubOptions, HubRepo, RepoKind};
 
 use crate::error::{CorpusError, Result};
-use crate::pattern;
+use crate::pattern::Pattern;
 
 /// A corpus as the user names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CorpusSource {
     /// A file, or a directory whose corpus files are all read (recursively).
     Local(PathBuf),
-    /// Files of a dataset repository on the hub matching `pattern`.
+    /// Files of a dataset repository on the hub matching `pattern`, a glob
+    /// over repository paths (`*` stays within a directory, `**` crosses them).
     Hub {
         repo_id: String,
         revision: String,
@@ -76,7 +77,6 @@ impl CorpusSource {
         progress: &mut dyn DownloadProgress,
     ) -> Result<Vec<PathBuf>> {
         let files = match self {
-            CorpusSource::Local(path) if path.is_file() => vec![path.clone()],
             CorpusSource::Local(path) if path.is_dir() => {
                 let mut files = Vec::new();
                 walk(path, &mut files)?;
@@ -84,18 +84,19 @@ impl CorpusSource {
                 files.sort();
                 files
             }
+            // Any other path that exists is read as one file: a device or a
+            // pipe (`/dev/null`, `<(zcat corpus.gz)`) as well as a regular file.
+            CorpusSource::Local(path) if path.exists() => vec![path.clone()],
             CorpusSource::Local(path) => return Err(CorpusError::Missing(path.clone())),
             CorpusSource::Hub {
                 repo_id,
                 revision,
                 pattern,
             } => {
+                let pattern = Pattern::new(pattern)?;
                 let repo = HubRepo::resolve(hub, RepoKind::Dataset, repo_id, revision)?;
-                let mut names: Vec<&String> = repo
-                    .files()
-                    .iter()
-                    .filter(|f| pattern::matches(pattern, f))
-                    .collect();
+                let mut names: Vec<&String> =
+                    repo.files().iter().filter(|f| pattern.matches(f)).collect();
                 names.sort();
                 names
                     .into_iter()

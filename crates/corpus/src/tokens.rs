@@ -61,8 +61,10 @@ pub fn count_tokens(
     text_column: &str,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<TokenCounts> {
-    let tokenizer =
-        Tokenizer::from_file(tokenizer).map_err(|e| CorpusError::Tokenizer(e.to_string()))?;
+    let tokenizer = Tokenizer::from_file(tokenizer).map_err(|source| CorpusError::Tokenizer {
+        path: tokenizer.to_path_buf(),
+        source,
+    })?;
     let vocabulary = tokenizer.get_vocab_size(true);
     let mut counts = vec![0u64; vocabulary];
     for file in files {
@@ -75,7 +77,7 @@ pub fn count_tokens(
                 for text in chunk {
                     let encoding = tokenizer
                         .encode(text.as_str(), false)
-                        .map_err(|e| CorpusError::Tokenizer(e.to_string()))?;
+                        .map_err(|source| CorpusError::Encoding { source })?;
                     for &id in encoding.get_ids() {
                         if let Some(slot) = local.get_mut(id as usize) {
                             *slot += 1;
