@@ -4,7 +4,7 @@
 
 use divan::Bencher;
 use glossa_project::{
-    gemm_floor, project, top_pairs, MatrixView, PairQuery, Pruning, Tiling, TokenFilter,
+    gemm_floor, project, top_pairs, MatrixView, PairQuery, Projection, Pruning, Tiling, TokenFilter,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -37,12 +37,14 @@ fn neurons_project(bencher: Bencher) {
     let embedding = rows(VOCAB, WIDTH, 0.3, 2);
     bencher.bench(|| {
         project(
-            MatrixView::row_major(&vectors, VECTORS, WIDTH),
-            MatrixView::row_major(&embedding, VOCAB, WIDTH),
-            VOCAB,
-            K,
-            TokenFilter::all(),
-            Tiling::default(),
+            &Projection {
+                vectors: MatrixView::row_major(&vectors, VECTORS, WIDTH),
+                embedding: MatrixView::row_major(&embedding, VOCAB, WIDTH),
+                tokens: VOCAB,
+                k: K,
+                filter: TokenFilter::all(),
+                tiling: Tiling::default(),
+            },
             &|_| {},
         )
     });

@@ -12,7 +12,7 @@ pub use error::{ProjectError, Result};
 pub use pairs::{top_pairs, Pair, PairExtremes, PairQuery, PairStats, Pruning};
 pub use select::{Extremes, Scored};
 pub use view::{MatrixView, TokenFilter};
-pub use vocab_projection::{gemm_floor, project, Tiling};
+pub use vocab_projection::{gemm_floor, project, Projection, Tiling};
 
 mod circuits;
 mod error;

@@ -32,21 +32,38 @@ impl Default for Tiling {
     }
 }
 
-/// Scores every row of `vectors` against the first `tokens` rows of
-/// `embedding` and returns each row's `k` highest and `k` lowest tokens.
+/// What [`project`] scores, and how many tokens it keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Projection<'a> {
+    /// One vector per row (`n × d`): feed-forward keys or values.
+    pub vectors: MatrixView<'a>,
+    /// One token per row (`vocab × d`): the embedding the scores are read through.
+    pub embedding: MatrixView<'a>,
+    /// Rows of `embedding` that are tokens; rows from here on are padding
+    /// beyond the tokenizer's vocabulary and are never scored.
+    pub tokens: usize,
+    /// Tokens kept at each end of every vector's list.
+    pub k: usize,
+    /// Tokens that may be kept.
+    pub filter: TokenFilter<'a>,
+    /// Block sizes of the fused loop.
+    pub tiling: Tiling,
+}
+
+/// Scores every row of `query.vectors` against the tokens of
+/// `query.embedding` and returns each row's `k` highest and `k` lowest tokens.
 ///
-/// Rows of `embedding` from `tokens` on (padding beyond the tokenizer's
-/// vocabulary) are never scored. Runs on the current rayon pool and calls
-/// `progress(n)` each time `n` more vectors are done.
-pub fn project(
-    vectors: MatrixView<'_>,
-    embedding: MatrixView<'_>,
-    tokens: usize,
-    k: usize,
-    filter: TokenFilter<'_>,
-    tiling: Tiling,
-    progress: &(dyn Fn(usize) + Sync),
-) -> Result<Vec<Extremes>> {
+/// Runs on the current rayon pool and calls `progress(n)` each time `n` more
+/// vectors are done.
+pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<Extremes>> {
+    let Projection {
+        vectors,
+        embedding,
+        tokens,
+        k,
+        filter,
+        tiling,
+    } = *query;
     if k == 0 {
         return Err(ProjectError::ZeroK);
     }
@@ -226,12 +243,14 @@ mod tests {
             tokens: 100,
         };
         let out = project(
-            MatrixView::row_major(&v, n, d),
-            MatrixView::row_major(&e, vocab, d),
-            vocab,
-            k,
-            TokenFilter::only(&allowed),
-            tiling,
+            &Projection {
+                vectors: MatrixView::row_major(&v, n, d),
+                embedding: MatrixView::row_major(&e, vocab, d),
+                tokens: vocab,
+                k: k,
+                filter: TokenFilter::only(&allowed),
+                tiling: tiling,
+            },
             &|_| {},
         )
         .unwrap();
@@ -257,12 +276,14 @@ mod tests {
             col_stride: n,
         };
         let out = project(
-            view,
-            MatrixView::row_major(&e, vocab, d),
-            vocab,
-            k,
-            TokenFilter::all(),
-            Tiling::default(),
+            &Projection {
+                vectors: view,
+                embedding: MatrixView::row_major(&e, vocab, d),
+                tokens: vocab,
+                k: k,
+                filter: TokenFilter::all(),
+                tiling: Tiling::default(),
+            },
             &|_| {},
         )
         .unwrap();
@@ -278,14 +299,16 @@ mod tests {
         let e = vec![1.0, 1.0, f32::NAN, 1.0, 2.0, -1.0];
         let v = vec![1.0];
         let out = project(
-            MatrixView::row_major(&v, 1, 1),
-            MatrixView::row_major(&e, 6, 1),
-            6,
-            3,
-            TokenFilter::all(),
-            Tiling {
-                vectors: 1,
-                tokens: 2,
+            &Projection {
+                vectors: MatrixView::row_major(&v, 1, 1),
+                embedding: MatrixView::row_major(&e, 6, 1),
+                tokens: 6,
+                k: 3,
+                filter: TokenFilter::all(),
+                tiling: Tiling {
+                    vectors: 1,
+                    tokens: 2,
+                },
             },
             &|_| {},
         )
@@ -308,14 +331,16 @@ mod tests {
             .collect();
         let v = vec![1.0];
         let out = project(
-            MatrixView::row_major(&v, 1, 1),
-            MatrixView::row_major(&e, 200, 1),
-            200,
-            5,
-            TokenFilter::all(),
-            Tiling {
-                vectors: 1,
+            &Projection {
+                vectors: MatrixView::row_major(&v, 1, 1),
+                embedding: MatrixView::row_major(&e, 200, 1),
                 tokens: 200,
+                k: 5,
+                filter: TokenFilter::all(),
+                tiling: Tiling {
+                    vectors: 1,
+                    tokens: 200,
+                },
             },
             &|_| {},
         )
@@ -331,12 +356,14 @@ mod tests {
         let e = vec![1.0, 2.0, 9.0];
         let v = vec![1.0];
         let out = project(
-            MatrixView::row_major(&v, 1, 1),
-            MatrixView::row_major(&e, 3, 1),
-            2,
-            1,
-            TokenFilter::all(),
-            Tiling::default(),
+            &Projection {
+                vectors: MatrixView::row_major(&v, 1, 1),
+                embedding: MatrixView::row_major(&e, 3, 1),
+                tokens: 2,
+                k: 1,
+                filter: TokenFilter::all(),
+                tiling: Tiling::default(),
+            },
             &|_| {},
         )
         .unwrap();
@@ -349,12 +376,14 @@ mod tests {
         let v = vec![1.0];
         let run = |k| {
             project(
-                MatrixView::row_major(&v, 1, 1),
-                MatrixView::row_major(&e, 2, 1),
-                2,
-                k,
-                TokenFilter::all(),
-                Tiling::default(),
+                &Projection {
+                    vectors: MatrixView::row_major(&v, 1, 1),
+                    embedding: MatrixView::row_major(&e, 2, 1),
+                    tokens: 2,
+                    k: k,
+                    filter: TokenFilter::all(),
+                    tiling: Tiling::default(),
+                },
                 &|_| {},
             )
         };

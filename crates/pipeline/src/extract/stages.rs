@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use glossa_corpus::{count_tokens, CorpusSource, TokenCounts};
 use glossa_load::{HubOptions, Model};
-use glossa_project::{project, Extremes, Pruning, Tiling, TokenFilter};
+use glossa_project::{project, Extremes, Projection, Pruning, Tiling, TokenFilter};
 use glossa_tables::{
     head_summary_batch, is_token_list, read_head_summary, read_token_list, token_list_batch,
     tokens_batch, HeadSummaryRow, HeadTableBuilder, Layout, NeuronTableBuilder, PairEntry,
@@ -112,12 +112,14 @@ impl Stages<'_> {
             let layer = &self.model.layers[l];
             let [keys, values] = [&layer.ff_keys, &layer.ff_values].map(|vectors| {
                 project(
-                    view(vectors),
-                    embedding,
-                    self.tokens,
-                    self.config.k,
-                    self.token_filter(),
-                    Tiling::default(),
+                    &Projection {
+                        vectors: view(vectors),
+                        embedding: embedding,
+                        tokens: self.tokens,
+                        k: self.config.k,
+                        filter: self.token_filter(),
+                        tiling: Tiling::default(),
+                    },
                     &advance,
                 )
             });
