@@ -312,37 +312,34 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
     let _ = writeln!(out, "shape     {}", manifest.shape);
     let options = &manifest.options;
     let vocabulary = &manifest.vocabulary;
-    let yes_no = |flag: bool| if flag { "yes" } else { "no" };
-    let _ = writeln!(
-        out,
-        "neurons   {}{}",
-        yes_no(options.neurons),
-        if options.neurons {
-            format!(
-                ", k = {} tokens at each end of every key and value list",
-                options.k
-            )
+    // What was extracted, and how: "yes, k = ..." or "no".
+    let extracted = |wanted: bool, how: String| {
+        if wanted {
+            format!("yes, {how}")
         } else {
-            String::new()
+            "no".to_string()
         }
+    };
+    let neurons = extracted(
+        options.neurons,
+        format!(
+            "k = {} tokens at each end of every key and value list",
+            options.k
+        ),
     );
-    let _ = writeln!(
-        out,
-        "heads     {}{}",
-        yes_no(options.heads),
-        if options.heads {
-            format!(
-                ", k = {} pairs at each end of every VO and QK list (pruning: {})",
-                options.head_k,
-                match options.head_pruning {
-                    glossa_tables::HeadPruning::Bounds => "bounds",
-                    glossa_tables::HeadPruning::None => "none, brute force",
-                }
-            )
-        } else {
-            String::new()
-        }
+    let pruning = match options.head_pruning {
+        glossa_tables::HeadPruning::Bounds => "bounds",
+        glossa_tables::HeadPruning::None => "none, brute force",
+    };
+    let heads = extracted(
+        options.heads,
+        format!(
+            "k = {} pairs at each end of every VO and QK list (pruning: {pruning})",
+            options.head_k
+        ),
     );
+    let _ = writeln!(out, "neurons   {neurons}");
+    let _ = writeln!(out, "heads     {heads}");
     let mut exclude = Vec::new();
     if options.exclude_same {
         exclude.push("same");

@@ -325,3 +325,95 @@ fn issue14_info_is_a_readable_summary() {
     }
     assert!(!text.contains('{'), "no raw JSON:\n{text}");
 }
+
+#[test]
+fn issue14_scores_that_overflow_are_refused_before_any_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("huge");
+    std::fs::create_dir_all(&model).unwrap();
+    for file in ["config.json", "tokenizer.json"] {
+        std::fs::copy(shipped_model_dir().join(file), model.join(file)).unwrap();
+    }
+    // Every entry of wte (tied: the unembedding too) is 1e30: finite weights
+    // whose dot products overflow float32.
+    let mut bytes = std::fs::read(shipped_model_dir().join("model.safetensors")).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    assert_eq!(header["wte.weight"]["dtype"], "F32");
+    let offsets = &header["wte.weight"]["data_offsets"];
+    let start = 8 + header_len + offsets[0].as_u64().unwrap() as usize;
+    let end = 8 + header_len + offsets[1].as_u64().unwrap() as usize;
+    for value in bytes[start..end].chunks_exact_mut(4) {
+        value.copy_from_slice(&1e30f32.to_le_bytes());
+    }
+    std::fs::write(model.join("model.safetensors"), bytes).unwrap();
+
+    let output = glossa(
+        &[
+            "extract", "--model", "huge", "--out", "out", "--head-k", "3",
+        ],
+        tmp.path(),
+    );
+    // Neuron scores (≈ 1e29) are finite; head circuits E·W·Eᵀ (≈ 1e59) are not.
+    assert_fails(
+        &output,
+        &["head 0 vo", "is not a finite number", "overflow"],
+    );
+    let written: Vec<_> = std::fs::read_dir(tmp.path().join("out/heads"))
+        .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(written.is_empty(), "no head table holds it: {written:?}");
+    assert!(!tmp.path().join("out/manifest.json").exists());
+}
+
+#[test]
+fn issue14_verify_checks_that_every_score_is_finite() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, Float32Array, StringArray, UInt16Array, UInt32Array};
+    use glossa_tables::{write_table, Layout, RecordBatch, Table, TableKind, TableOptions};
+
+    let tmp = dataset();
+    let layout = Layout::new(tmp.path().join("ds"));
+    // One list entry whose score is infinite, as a writer without the check
+    // would have stored it.
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt16Array::from(vec![0u16])),
+        Arc::new(UInt32Array::from(vec![0u32])),
+        Arc::new(StringArray::from(vec!["key"])),
+        Arc::new(StringArray::from(vec!["top"])),
+        Arc::new(UInt16Array::from(vec![1u16])),
+        Arc::new(UInt32Array::from(vec![7u32])),
+        Arc::new(StringArray::from(vec!["x"])),
+        Arc::new(Float32Array::from(vec![f32::INFINITY])),
+    ];
+    let batch = RecordBatch::try_new(TableKind::Neurons.schema(), columns).unwrap();
+    let table = Table::Neurons(0);
+    let record = write_table(
+        layout.dir(),
+        &table.path(),
+        TableKind::Neurons.schema(),
+        [batch],
+        TableOptions::default(),
+    )
+    .unwrap();
+    // The manifest is made to agree with the file, so only the score is wrong.
+    let path = layout.manifest();
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for entry in manifest["tables"].as_array_mut().unwrap() {
+        if entry["path"] == table.path() {
+            entry["sha256"] = record.sha256.clone().into();
+            entry["bytes"] = record.bytes.into();
+        }
+    }
+    std::fs::write(&path, manifest.to_string()).unwrap();
+
+    let output = glossa(&["verify", "--data", "ds"], tmp.path());
+    assert_eq!(output.status.code(), Some(3));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        report.contains("FAIL  scores         neurons/layer-000.parquet holds the score inf"),
+        "{report}"
+    );
+}
