@@ -143,6 +143,7 @@ mod tests {
             text: text.to_string(),
             display: text.to_string(),
             special,
+            added: special,
             word_initial: text.starts_with(' '),
             fragment,
         }

@@ -2,26 +2,35 @@
 
 use std::path::Path;
 
-use tokenizers::{DecoderWrapper, Tokenizer};
+use tokenizers::{
+    Model, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer, Tokenizer,
+};
 
-use crate::byte_level;
-use crate::error::{Result, VocabError};
+use crate::error::{Result, UnknownScheme, VocabError};
 use crate::render::{escape_controls, render_bytes};
+use crate::scheme::Scheme;
 
 /// One vocabulary entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     /// Position in the embedding matrix.
     pub id: u32,
-    /// The piece exactly as the tokenizer stores it (`ĠdietÄħ`).
+    /// The piece exactly as the tokenizer stores it (`ĠdietÄħ`, `▁dietą`, `##ą`).
     pub piece: String,
-    /// The decoded text (` dietą`), with escapes for partial characters (`<C5>`).
+    /// The decoded text (` dietą`), with escapes for partial characters
+    /// (`<C5>`). Starts with a space exactly when the piece starts a word, in
+    /// every scheme (WordPiece pieces without `##` get one).
     pub text: String,
     /// The short form used in lists: `dietą` when word-initial, `#ą` for a
     /// continuation, the piece itself for special tokens.
     pub display: String,
-    /// Added as a special token (`<|endoftext|>`).
+    /// A control token, never text: an added token marked special
+    /// (`<|endoftext|>`, `<s>`, `[CLS]`), a reserved slot (`[unused0]`), or an
+    /// id the tokenizer leaves unassigned.
     pub special: bool,
+    /// Listed among the tokenizer's added tokens, special or not: matched whole
+    /// in the input before the model splits it (`<|im_start|>`, `<tool_call>`).
+    pub added: bool,
     /// Starts a word: the decoded text begins with a space.
     pub word_initial: bool,
     /// Holds part of a multi-byte character (its text has `<XX>` escapes).
@@ -33,16 +42,21 @@ pub struct Token {
 /// All tokens, indexed by id.
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
+    scheme: Scheme,
     tokens: Vec<Token>,
 }
 
-/// How a tokenizer spells its pieces.
-#[derive(Clone, Copy)]
-enum Spelling {
-    /// One stand-in character per byte (GPT-2).
-    ByteLevel,
-    /// Plain text with `▁` for a space (SentencePiece), `<0xNN>` byte fallbacks.
-    Metaspace,
+/// What the tokenizer says an id is, before it is rendered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A piece of the model's vocabulary.
+    Piece,
+    /// A non-special added token: text, matched whole.
+    Added,
+    /// A special added token.
+    AddedSpecial,
+    /// Never text: a reserved slot or an unassigned id.
+    Reserved,
 }
 
 impl Vocabulary {
@@ -52,7 +66,11 @@ impl Vocabulary {
             path: path.to_path_buf(),
             source,
         })?;
-        let vocabulary = Vocabulary::from_tokenizer(&tokenizer);
+        let vocabulary =
+            Vocabulary::from_tokenizer(&tokenizer).map_err(|source| VocabError::Scheme {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if vocabulary.tokens.is_empty() {
             return Err(VocabError::Empty {
                 path: path.to_path_buf(),
@@ -61,37 +79,56 @@ impl Vocabulary {
         Ok(vocabulary)
     }
 
-    /// Renders every token of a loaded tokenizer.
+    /// Renders every token of a loaded tokenizer, in the [`Scheme`] its parts
+    /// declare.
     ///
     /// Ids the tokenizer leaves unassigned become special placeholders
     /// (`<unused N>`), so ids and positions always agree.
-    pub fn from_tokenizer(tokenizer: &Tokenizer) -> Vocabulary {
-        let spelling = match tokenizer.get_decoder() {
-            Some(DecoderWrapper::ByteLevel(_)) => Spelling::ByteLevel,
-            _ => Spelling::Metaspace,
-        };
+    pub fn from_tokenizer(tokenizer: &Tokenizer) -> Result<Vocabulary, UnknownScheme> {
+        let scheme = Scheme::detect(tokenizer)?;
+        let model = tokenizer.get_model().get_vocab();
         let added = tokenizer.get_added_tokens_decoder();
-        let by_id = tokenizer.get_vocab(true);
-        let size = by_id.values().map(|&id| id as usize + 1).max().unwrap_or(0);
-        let mut pieces: Vec<Option<String>> = vec![None; size];
-        for (piece, id) in by_id {
-            pieces[id as usize] = Some(piece);
+        let size = model
+            .values()
+            .chain(added.keys())
+            .map(|&id| id as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut entries: Vec<Option<(String, Kind)>> = vec![None; size];
+        for (piece, id) in model {
+            let kind = if reserved(tokenizer, &scheme, &piece) {
+                Kind::Reserved
+            } else {
+                Kind::Piece
+            };
+            entries[id as usize] = Some((piece, kind));
         }
-        let tokens = pieces
+        // An added token that shares its id with a model piece wins, as it
+        // does when the tokenizer decodes.
+        for (id, token) in added {
+            let kind = if token.special {
+                Kind::AddedSpecial
+            } else {
+                Kind::Added
+            };
+            entries[id as usize] = Some((token.content, kind));
+        }
+        let tokens = entries
             .into_iter()
             .enumerate()
-            .map(|(id, piece)| {
+            .map(|(id, entry)| {
                 let id = id as u32;
-                match piece {
-                    Some(piece) => {
-                        let special = added.get(&id).is_some_and(|t| t.special);
-                        Token::render(id, piece, special, spelling)
-                    }
-                    None => Token::render(id, format!("<unused {id}>"), true, spelling),
-                }
+                let (piece, kind) =
+                    entry.unwrap_or_else(|| (format!("<unused {id}>"), Kind::Reserved));
+                Token::render(id, piece, kind, &scheme)
             })
             .collect();
-        Vocabulary { tokens }
+        Ok(Vocabulary { scheme, tokens })
+    }
+
+    /// How the tokenizer spells its pieces.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
     }
 
     /// Number of token ids.
@@ -115,27 +152,48 @@ impl Vocabulary {
     }
 }
 
+/// Whether a WordPiece vocabulary entry is a reserved slot rather than text.
+///
+/// BERT keeps `[unused0]` … and, when they are not listed as added tokens,
+/// `[CLS]` and friends as ordinary vocabulary entries. Its own pre-tokenizer
+/// cuts such an entry apart (`[`, `unused0`, `]`), so no text can ever
+/// produce it; a real word piece comes out of the pre-tokenizer whole. The
+/// other schemes mark their control pieces as added tokens, and their
+/// pre-tokenizers see stand-ins or `▁` runs that they may split legitimately.
+fn reserved(tokenizer: &Tokenizer, scheme: &Scheme, piece: &str) -> bool {
+    let (Scheme::WordPiece { .. }, Some(pre_tokenizer)) = (scheme, tokenizer.get_pre_tokenizer())
+    else {
+        return false;
+    };
+    let mut split = PreTokenizedString::from(scheme.word(piece));
+    pre_tokenizer.pre_tokenize(&mut split).is_ok()
+        && split
+            .get_splits(OffsetReferential::Original, OffsetType::None)
+            .len()
+            > 1
+}
+
 impl Token {
-    fn render(id: u32, piece: String, special: bool, spelling: Spelling) -> Token {
-        if special {
+    fn render(id: u32, piece: String, kind: Kind, scheme: &Scheme) -> Token {
+        let added = matches!(kind, Kind::Added | Kind::AddedSpecial);
+        if matches!(kind, Kind::AddedSpecial | Kind::Reserved) {
             let chars = piece.chars().count();
             return Token {
                 id,
                 text: piece.clone(),
                 display: piece.clone(),
                 piece,
-                special,
+                special: true,
+                added,
                 word_initial: false,
                 fragment: false,
                 chars,
             };
         }
-        let bytes = match spelling {
-            // A piece that is not byte-level spelled is an added token in plain text.
-            Spelling::ByteLevel => {
-                byte_level::decode(&piece).unwrap_or_else(|| piece.as_bytes().to_vec())
-            }
-            Spelling::Metaspace => metaspace_bytes(&piece),
+        let bytes = if added {
+            scheme.read_added(&piece)
+        } else {
+            scheme.read(&piece)
         };
         let text = render_bytes(&bytes);
         let word = bytes.strip_prefix(b" ").unwrap_or(&bytes);
@@ -155,7 +213,8 @@ impl Token {
             piece,
             text,
             display,
-            special,
+            special: false,
+            added,
             word_initial,
             fragment,
             chars,
@@ -163,21 +222,15 @@ impl Token {
     }
 }
 
-/// The bytes of a SentencePiece-style piece: `▁` is a space, `<0xNN>` a raw byte.
-fn metaspace_bytes(piece: &str) -> Vec<u8> {
-    let hex = piece
-        .strip_prefix("<0x")
-        .and_then(|rest| rest.strip_suffix('>'))
-        .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-    match hex {
-        Some(byte) => vec![byte],
-        None => piece.replace('▁', " ").into_bytes(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::byte_level;
+
+    const SENTENCEPIECE: Scheme = Scheme::SentencePiece {
+        marker: '▁',
+        byte_fallback: true,
+    };
 
     fn byte_level(piece_text: &str) -> String {
         piece_text
@@ -197,8 +250,8 @@ mod tests {
             let token = Token::render(
                 7,
                 byte_level(&format!(" {word}")),
-                false,
-                Spelling::ByteLevel,
+                Kind::Piece,
+                &Scheme::ByteLevel,
             );
             assert_eq!(token.text, format!(" {word}"));
             assert_eq!(token.display, word);
@@ -208,12 +261,12 @@ mod tests {
 
     #[test]
     fn continuation_and_fragments() {
-        let token = Token::render(1, byte_level("ą"), false, Spelling::ByteLevel);
+        let token = Token::render(1, byte_level("ą"), Kind::Piece, &Scheme::ByteLevel);
         assert_eq!(token.display, "#ą");
         assert!(!token.word_initial);
         // The first byte of "ł" alone.
         let fragment: String = byte_level("ł").chars().take(1).collect();
-        let token = Token::render(2, fragment, false, Spelling::ByteLevel);
+        let token = Token::render(2, fragment, Kind::Piece, &Scheme::ByteLevel);
         assert_eq!(token.text, "<C5>");
         assert_eq!(token.display, "#<C5>");
         assert!(token.fragment);
@@ -222,7 +275,12 @@ mod tests {
 
     #[test]
     fn special_tokens_keep_their_piece() {
-        let token = Token::render(0, "<|endoftext|>".into(), true, Spelling::ByteLevel);
+        let token = Token::render(
+            0,
+            "<|endoftext|>".into(),
+            Kind::AddedSpecial,
+            &Scheme::ByteLevel,
+        );
         assert_eq!(token.display, "<|endoftext|>");
         assert!(token.special && !token.word_initial);
     }
@@ -230,21 +288,21 @@ mod tests {
     #[test]
     fn bare_space_and_newlines_are_visible() {
         assert_eq!(
-            Token::render(3, "Ġ".into(), false, Spelling::ByteLevel).display,
+            Token::render(3, "Ġ".into(), Kind::Piece, &Scheme::ByteLevel).display,
             "␣"
         );
         assert_eq!(
-            Token::render(4, "ĊĊ".into(), false, Spelling::ByteLevel).display,
+            Token::render(4, "ĊĊ".into(), Kind::Piece, &Scheme::ByteLevel).display,
             "#\\n\\n"
         );
     }
 
     #[test]
     fn metaspace_pieces() {
-        let token = Token::render(5, "▁dietą".into(), false, Spelling::Metaspace);
+        let token = Token::render(5, "▁dietą".into(), Kind::Piece, &SENTENCEPIECE);
         assert_eq!(token.display, "dietą");
         assert_eq!(
-            Token::render(6, "<0xC5>".into(), false, Spelling::Metaspace).display,
+            Token::render(6, "<0xC5>".into(), Kind::Piece, &SENTENCEPIECE).display,
             "#<C5>"
         );
     }
