@@ -74,16 +74,38 @@ fn config_json(spec: &Gpt2Spec) -> Result<String> {
 }
 
 /// One tensor as it goes into a safetensors file.
-struct Stored<'a> {
-    name: String,
-    shape: Vec<usize>,
-    values: Cow<'a, [f32]>,
-    dtype: Dtype,
+pub(crate) struct Stored<'a> {
+    pub(crate) name: String,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) values: Cow<'a, [f32]>,
+    pub(crate) format: Format,
+}
+
+/// How a stored tensor's values are encoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Format {
+    /// A floating-point format; values are rounded to it.
+    Float(Dtype),
+    /// One byte per value, 1 for non-zero: the causal masks some older
+    /// checkpoints (GPT-J, Pythia) keep as `torch.bool` buffers.
+    Bool,
+}
+
+impl Format {
+    fn size(self) -> usize {
+        match self {
+            Format::Float(dtype) => dtype.size(),
+            Format::Bool => 1,
+        }
+    }
 }
 
 impl View for &Stored<'_> {
     fn dtype(&self) -> safetensors::Dtype {
-        self.dtype.safetensors()
+        match self.format {
+            Format::Float(dtype) => dtype.safetensors(),
+            Format::Bool => safetensors::Dtype::BOOL,
+        }
     }
 
     fn shape(&self) -> &[usize] {
@@ -93,11 +115,14 @@ impl View for &Stored<'_> {
     // Encoding one tensor at a time keeps a single tensor's bytes in memory
     // beside the weights, rather than a second copy of the whole model.
     fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Owned(self.dtype.encode(&self.values))
+        Cow::Owned(match self.format {
+            Format::Float(dtype) => dtype.encode(&self.values),
+            Format::Bool => self.values.iter().map(|v| u8::from(*v != 0.0)).collect(),
+        })
     }
 
     fn data_len(&self) -> usize {
-        self.values.len() * self.dtype.size()
+        self.values.len() * self.format.size()
     }
 }
 
@@ -121,7 +146,7 @@ fn stored_tensors<'a>(
         },
         shape: shape.to_vec(),
         values,
-        dtype: spec.dtype,
+        format: Format::Float(spec.dtype),
     };
     let n = spec.n_positions;
     let mut tensors = Vec::new();
@@ -158,8 +183,12 @@ fn write_safetensors(dir: &Path, spec: &Gpt2Spec, weights: &Gpt2Weights) -> Resu
     } else {
         Vec::new()
     };
-    let tensors = stored_tensors(spec, weights, &causal);
+    write_tensors(dir, &stored_tensors(spec, weights, &causal), spec.shards)
+}
 
+/// Writes `tensors` as `model.safetensors`, or as `shards` files with
+/// `model.safetensors.index.json` when `shards` is more than 1.
+pub(crate) fn write_tensors(dir: &Path, tensors: &[Stored], shards: usize) -> Result<()> {
     // Cut the state dict into runs of about equal byte size, as
     // `save_pretrained` does with `max_shard_size`.
     let total: usize = tensors.iter().map(|t| t.data_len()).sum();
@@ -167,26 +196,25 @@ fn write_safetensors(dir: &Path, spec: &Gpt2Spec, weights: &Gpt2Weights) -> Resu
     let shard_of: Vec<usize> = tensors
         .iter()
         .map(|t| {
-            let shard = (start * spec.shards / total).min(spec.shards - 1);
+            let shard = (start * shards / total).min(shards - 1);
             start += t.data_len();
             shard
         })
         .collect();
-    if let Some(empty) = (0..spec.shards).find(|s| !shard_of.contains(s)) {
+    if let Some(empty) = (0..shards).find(|s| !shard_of.contains(s)) {
         return Err(Error::Spec(format!(
-            "{} shards leave shard {} empty",
-            spec.shards,
+            "{shards} shards leave shard {} empty",
             empty + 1
         )));
     }
 
     let metadata = Some(HashMap::from([("format".to_owned(), "pt".to_owned())]));
     let mut weight_map = BTreeMap::new();
-    for shard in 0..spec.shards {
-        let file = if spec.shards == 1 {
+    for shard in 0..shards {
+        let file = if shards == 1 {
             "model.safetensors".to_owned()
         } else {
-            format!("model-{:05}-of-{:05}.safetensors", shard + 1, spec.shards)
+            format!("model-{:05}-of-{:05}.safetensors", shard + 1, shards)
         };
         let members: Vec<&Stored> = tensors
             .iter()
@@ -202,7 +230,7 @@ fn write_safetensors(dir: &Path, spec: &Gpt2Spec, weights: &Gpt2Weights) -> Resu
         safetensors::serialize_to_file(views, metadata.clone(), &path)?;
         share_like_config(dir, &path)?;
     }
-    if spec.shards == 1 {
+    if shards == 1 {
         return Ok(());
     }
     let index = json!({

@@ -45,12 +45,13 @@ pub fn generate(spec: &Gpt2Spec, plants: &Plants) -> Result<Gpt2Weights> {
     Ok(weights)
 }
 
-fn sample(parameter: &Parameter, row_norm_sigma: f32, rng: &mut SmallRng) -> Vec<f32> {
+pub(crate) fn sample(parameter: &Parameter, row_norm_sigma: f32, rng: &mut SmallRng) -> Vec<f32> {
     let len: usize = parameter.shape.iter().product();
     let mut normal = || rng.sample::<f32, _>(StandardNormal);
     match parameter.init {
         Init::Normal(std) => (0..len).map(|_| std * normal()).collect(),
         Init::Gain => (0..len).map(|_| 1.0 + GAIN_STD * normal()).collect(),
+        Init::GainOffset => (0..len).map(|_| GAIN_STD * normal()).collect(),
         Init::Embedding => {
             let rows = parameter.shape[0];
             let width = len / rows;

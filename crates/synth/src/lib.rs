@@ -1,4 +1,5 @@
-//! Deterministic generator of small GPT-2 checkpoints in Hugging Face layout.
+//! Deterministic generator of small checkpoints in Hugging Face layout:
+//! GPT-2 with planted units, and random models of the other families.
 //!
 //! Glossa reads a model's parameters through its vocabulary. To test that
 //! without downloading real models, this crate writes checkpoints whose
@@ -20,11 +21,20 @@
 //!
 //! [`presets`] bundles these into the three models the workspace uses: the
 //! shipped default model, an untied test model and a benchmark model, each a
-//! [`SynthModel`]. Everything is a function of the inputs: the same spec and
-//! seed give byte-identical files.
+//! [`SynthModel`].
+//!
+//! [`families`] writes small random checkpoints of the other model families
+//! (Llama, Mistral, Qwen, Gemma, Phi-3, GPT-NeoX, GPT-J, OPT, BERT, RoBERTa)
+//! in their exact Hugging Face layouts, each with a tokenizer of its kind:
+//! a [`FamilySpec`] becomes a [`FamilyModel`], and [`family_presets`] holds
+//! one small spec per family and layout variant.
+//!
+//! Everything is a function of the inputs: the same spec and seed give
+//! byte-identical files.
 
 pub use checkpoint::write_checkpoint;
 pub use error::{Error, Result};
+pub use families::{family_preset, family_presets, Family, FamilyModel, FamilySpec, TokenizerKind};
 pub use generate::generate;
 pub use hub::write_hub_cache;
 pub use plants::{Plant, PlantedToken, Plants};
@@ -33,6 +43,7 @@ pub use spec::{Dtype, Gpt2Spec};
 pub use tokenizer::{synthetic_tokenizer, train_tokenizer, END_OF_TEXT, END_OF_TEXT_ID};
 pub use weights::Gpt2Weights;
 
+pub mod families;
 pub mod presets;
 
 mod checkpoint;

@@ -221,7 +221,7 @@ fn polish_plants(tokenizer: &Tokenizer, sites: Sites) -> Result<Plants> {
 
 /// The `.txt` files of `dir`, in file-name order so that training sees the
 /// same sequence on every machine.
-fn read_corpus(dir: &Path) -> Result<Vec<String>> {
+pub(crate) fn read_corpus(dir: &Path) -> Result<Vec<String>> {
     let mut paths: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(Error::io(dir))?
         .map(|entry| entry.map(|e| e.path()))

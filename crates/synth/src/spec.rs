@@ -198,6 +198,9 @@ pub(crate) enum Init {
     /// LayerNorm gains: 1 plus small noise, so that a loader that mixes up
     /// gain and bias produces visibly different numbers.
     Gain,
+    /// Norm weights of models that scale by `1 + w` (Gemma): the same gains
+    /// as [`Init::Gain`], stored less 1.
+    GainOffset,
     /// Rows of N(0, INIT_STD) entries, each row scaled by a log-normal factor.
     Embedding,
 }
@@ -211,7 +214,7 @@ pub(crate) struct Parameter {
 }
 
 impl Parameter {
-    fn new(name: &str, shape: &[usize], init: Init) -> Self {
+    pub(crate) fn new(name: &str, shape: &[usize], init: Init) -> Self {
         Parameter {
             name: name.to_owned(),
             shape: shape.to_vec(),

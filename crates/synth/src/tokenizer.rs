@@ -48,7 +48,8 @@ const VOWELS: [&str; 13] = [
 ];
 const CODAS: [&str; 12] = ["", "", "", "", "n", "m", "ł", "ś", "ć", "k", "r", "st"];
 
-type ByteLevelTokenizer = TokenizerImpl<BPE, NormalizerWrapper, ByteLevel, ByteLevel, ByteLevel>;
+pub(crate) type ByteLevelTokenizer =
+    TokenizerImpl<BPE, NormalizerWrapper, ByteLevel, ByteLevel, ByteLevel>;
 
 /// Trains a GPT-2 style byte-level BPE tokenizer on `texts` and returns its
 /// `tokenizer.json` text.
@@ -59,9 +60,20 @@ type ByteLevelTokenizer = TokenizerImpl<BPE, NormalizerWrapper, ByteLevel, ByteL
 /// the corpus runs out of pairs). Training is deterministic: the trainer
 /// breaks count ties by pair ids, and the JSON lists the vocabulary by id.
 pub fn train_tokenizer(texts: &[String], vocab_size: usize) -> Result<String> {
-    if vocab_size <= 257 {
+    Ok(train_byte_level(texts, vocab_size, &[END_OF_TEXT])?.to_string(true)?)
+}
+
+/// [`train_tokenizer`] with `specials` in place of `<|endoftext|>`: they take
+/// the first ids, in order, and the byte symbols follow.
+pub(crate) fn train_byte_level(
+    texts: &[String],
+    vocab_size: usize,
+    specials: &[&str],
+) -> Result<ByteLevelTokenizer> {
+    if vocab_size <= 256 + specials.len() {
         return Err(Error::Spec(format!(
-            "vocab_size {vocab_size} leaves no room for merges beyond 256 bytes and {END_OF_TEXT}"
+            "vocab_size {vocab_size} leaves no room for merges beyond 256 bytes and {} special tokens",
+            specials.len()
         )));
     }
     let mut tokenizer = gpt2_tokenizer(BPE::default())?;
@@ -69,10 +81,15 @@ pub fn train_tokenizer(texts: &[String], vocab_size: usize) -> Result<String> {
         .vocab_size(vocab_size)
         .show_progress(false)
         .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
-        .special_tokens(vec![AddedToken::from(END_OF_TEXT, true)])
+        .special_tokens(
+            specials
+                .iter()
+                .map(|s| AddedToken::from(*s, true))
+                .collect(),
+        )
         .build();
     tokenizer.train(&mut trainer, texts.iter())?;
-    Ok(tokenizer.to_string(true)?)
+    Ok(tokenizer)
 }
 
 /// A byte-level BPE `tokenizer.json` with exactly `vocab_size` entries, for

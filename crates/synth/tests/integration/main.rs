@@ -2,6 +2,7 @@
 
 mod checkpoint;
 mod determinism;
+mod families;
 mod hub;
 mod plants;
 mod support;
