@@ -91,6 +91,9 @@ pub fn assert_matches_filtered_reference(
     let tokens = allowed.len();
     let spec = &model.spec;
     let (d, d_ff) = (spec.n_embd, spec.n_inner);
+    // Keys are read through the input embedding, values through the output
+    // embedding (the same matrix when tied).
+    let (embedding, _) = model.weights.embedding();
     let (unembedding, _) = model.weights.unembedding();
     let rows = all_rows(dir, spec.n_layer);
     assert_eq!(rows.len(), spec.n_layer * d_ff * 2 * 2 * k, "row count");
@@ -108,8 +111,11 @@ pub fn assert_matches_filtered_reference(
             // Conv1D [in, out]: key = column `neuron` of c_fc, value = row `neuron` of c_proj.
             let key: Vec<f64> = (0..d).map(|i| c_fc[i * d_ff + neuron] as f64).collect();
             let value: Vec<f64> = (0..d).map(|i| c_proj[neuron * d + i] as f64).collect();
-            for (side, vector) in [(Side::Key, key), (Side::Value, value)] {
-                let all = scores(&vector, unembedding, d, tokens);
+            for (side, vector, through) in [
+                (Side::Key, key, embedding),
+                (Side::Value, value, unembedding),
+            ] {
+                let all = scores(&vector, through, d, tokens);
                 let scale = all.iter().fold(0f64, |m, s| m.max(s.abs())).max(1e-30);
                 let mut order: Vec<usize> = (0..tokens).filter(|&t| allowed[t]).collect();
                 order.sort_by(|&a, &b| all[b].total_cmp(&all[a]).then(a.cmp(&b)));

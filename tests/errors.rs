@@ -243,9 +243,12 @@ fn broken_checkpoints_are_named_not_panicked_on() {
             vec!["tokenizer.json"],
         ),
         (
-            "llama",
-            Box::new(|d: &Path| edit_config(d, |c| c["model_type"] = "llama".into())),
-            vec!["unsupported architecture \"llama\"", "supported: gpt2"],
+            "mamba",
+            Box::new(|d: &Path| edit_config(d, |c| c["model_type"] = "mamba".into())),
+            vec![
+                "unsupported architecture \"mamba\"",
+                "supported: gpt2, gptj",
+            ],
         ),
         (
             "no-model-type",

@@ -147,12 +147,16 @@ impl Code for Side {
         match self {
             Side::Key => 0,
             Side::Value => 1,
+            // After the first two, so that indexes of models without gates
+            // keep their codes.
+            Side::Gate => 2,
         }
     }
     fn from_code(code: u64) -> Option<Self> {
         match code {
             0 => Some(Side::Key),
             1 => Some(Side::Value),
+            2 => Some(Side::Gate),
             _ => None,
         }
     }

@@ -45,6 +45,14 @@ impl ConfigFile {
         })
     }
 
+    /// A part of the config (a nested `text_config`) as a typed mirror.
+    pub(crate) fn parse_value<T: DeserializeOwned>(&self, json: serde_json::Value) -> Result<T> {
+        T::deserialize(json).map_err(|source| LoadError::Config {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
     /// An error for values that parse but cannot describe a model.
     pub(crate) fn invalid(&self, problem: String) -> LoadError {
         LoadError::ConfigValue {

@@ -21,7 +21,7 @@ pub use checkpoint::{Checkpoint, WeightsFormat};
 pub use error::{LoadError, Result};
 pub use hub::{DownloadProgress, HubOptions, HubRepo, RepoKind};
 pub use matrix::Matrix;
-pub use model::{Architecture, AttentionParts, LayerParts, Model, ModelShape};
+pub use model::{Architecture, HeadParts, LayerParts, Model, ModelShape, Rotary, RotaryPairing};
 pub use source::{ModelFiles, ModelSource};
 
 mod architectures;

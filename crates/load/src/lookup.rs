@@ -55,6 +55,11 @@ impl<'a> TensorLookup<'a> {
             .find(|candidate| self.checkpoint.contains(candidate))
     }
 
+    /// The architecture's name, for errors.
+    pub(crate) fn architecture(&self) -> &'static str {
+        self.architecture
+    }
+
     /// Whether the checkpoint holds `name` in this scope, under any root.
     pub(crate) fn contains(&self, name: &str) -> bool {
         self.find(name).is_some()
@@ -90,6 +95,21 @@ impl<'a> TensorLookup<'a> {
         }
         check_finite(&found, &matrix)?;
         Ok(matrix)
+    }
+
+    /// The 1-D tensor `name` in this scope (a norm's gain, `len` values).
+    pub(crate) fn vector(&self, name: &str, len: usize) -> Result<Vec<f32>> {
+        let matrix = self.matrix(name, [1, len])?;
+        Ok((0..len).map(|i| matrix.get(0, i)).collect())
+    }
+
+    /// [`vector`](Self::vector), or `None` when the checkpoint does not hold it.
+    pub(crate) fn optional_vector(&self, name: &str, len: usize) -> Result<Option<Vec<f32>>> {
+        if self.contains(name) {
+            self.vector(name, len).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 
     /// The indices `i` for which this scope holds some tensor `segment.i.…`,

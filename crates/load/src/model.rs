@@ -2,18 +2,72 @@
 //!
 //! Nothing here knows how a particular checkpoint names or lays out its
 //! tensors: that is the business of the files under `architectures/`, which
-//! build a [`Model`] from these parts.
+//! build a [`Model`] from these parts. Everything downstream reads only this.
+//!
+//! Every projection acts on the residual stream from the right (`x · W`),
+//! and every vector a list is made of is a row: a neuron's key, gate or
+//! value is a `d_model`-wide row, a head's W_Q, W_K, W_V are `d_model × d_head`
+//! and its W_O `d_head × d_model`. Grouped-query sharing is resolved by the
+//! adapter: each query head carries the key and value heads it reads.
 
 use serde::Serialize;
 
 use crate::matrix::Matrix;
 
-/// Architectures Glossa can read.
+/// Architectures Glossa can read, named as `config.json`'s `model_type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Architecture {
-    /// GPT-2 (`model_type: "gpt2"`), Conv1D weights stored `[in, out]`.
+    /// GPT-2 (`gpt2`): Conv1D weights stored `[in, out]`.
     Gpt2,
+    /// GPT-J (`gptj`): rotary on the first `rotary_dim` dims, adjacent pairs.
+    Gptj,
+    /// GPT-NeoX and Pythia (`gpt_neox`): fused, per-head interleaved Q/K/V.
+    GptNeox,
+    /// OPT (`opt`).
+    Opt,
+    /// LLaMA and the models that share its layout (`llama`, SmolLM2).
+    Llama,
+    /// Mistral (`mistral`): LLaMA's layout.
+    Mistral,
+    /// Qwen2 and Qwen2.5 (`qwen2`): LLaMA's layout with Q/K/V biases.
+    Qwen2,
+    /// Qwen3 (`qwen3`): LLaMA's layout with per-head Q and K norms.
+    Qwen3,
+    /// Gemma (`gemma`): norm gains stored as `w`, applied as `1 + w`.
+    Gemma,
+    /// Gemma 2 (`gemma2`): Gemma with pre- and post-feed-forward norms.
+    Gemma2,
+    /// Gemma 3 text (`gemma3_text`, or the text model of `gemma3`).
+    Gemma3,
+    /// Phi-3 (`phi3`): fused `qkv_proj` and `gate_up_proj`.
+    Phi3,
+    /// BERT (`bert`): an encoder with post-norm blocks.
+    Bert,
+    /// RoBERTa (`roberta`): BERT's blocks.
+    Roberta,
+}
+
+impl Architecture {
+    /// The name recorded in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Architecture::Gpt2 => "gpt2",
+            Architecture::Gptj => "gptj",
+            Architecture::GptNeox => "gpt_neox",
+            Architecture::Opt => "opt",
+            Architecture::Llama => "llama",
+            Architecture::Mistral => "mistral",
+            Architecture::Qwen2 => "qwen2",
+            Architecture::Qwen3 => "qwen3",
+            Architecture::Gemma => "gemma",
+            Architecture::Gemma2 => "gemma2",
+            Architecture::Gemma3 => "gemma3",
+            Architecture::Phi3 => "phi3",
+            Architecture::Bert => "bert",
+            Architecture::Roberta => "roberta",
+        }
+    }
 }
 
 /// The dimensions of a model, as the rest of Glossa needs them.
@@ -21,18 +75,53 @@ pub enum Architecture {
 pub struct ModelShape {
     /// Number of transformer blocks.
     pub layers: usize,
-    /// Attention heads per block.
+    /// Query heads per block.
     pub heads: usize,
+    /// Key and value heads per block (fewer than `heads` with grouped-query
+    /// attention, one with multi-query attention).
+    pub kv_heads: usize,
     /// Width of the residual stream.
     pub d_model: usize,
-    /// Width of each head (`d_model / heads`).
+    /// Width of each head.
     pub d_head: usize,
     /// Feed-forward neurons per block.
     pub d_ff: usize,
     /// Rows of the embedding matrix (may exceed the tokenizer's vocabulary).
     pub vocab: usize,
-    /// Whether the unembedding is the input embedding.
+    /// Whether the output embedding is the input embedding.
     pub tied_embeddings: bool,
+    /// Whether the feed-forward layer is gated (SwiGLU, GeGLU): its neurons
+    /// have a gate beside their key and value.
+    pub gated: bool,
+}
+
+impl ModelShape {
+    /// The key and value head query head `head` reads: heads are grouped in
+    /// order, `heads / kv_heads` query heads to each key and value head.
+    pub fn kv_head(&self, head: usize) -> usize {
+        head / (self.heads / self.kv_heads).max(1)
+    }
+}
+
+/// How rotary position embeddings rotate a head's query and key.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rotary {
+    /// The base of the frequencies: pair i turns by `position · base^(-2i/dims)`.
+    pub base: f64,
+    /// How many of a head's dims are rotated (the first ones); the rest pass.
+    pub dims: usize,
+    /// Which dims are rotated together.
+    pub pairing: RotaryPairing,
+}
+
+/// Which two dims of a head one rotary frequency turns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RotaryPairing {
+    /// Dim i with dim i + dims/2 (GPT-NeoX, LLaMA and most models: `rotate_half`).
+    Halves,
+    /// Dim 2i with dim 2i + 1 (GPT-J: `rotate_every_two`).
+    Adjacent,
 }
 
 /// A model reduced to the parameters Glossa projects.
@@ -43,49 +132,55 @@ pub struct Model {
     pub architecture: Architecture,
     /// Dimensions.
     pub shape: ModelShape,
-    /// `config.json` as found, for the manifest.
+    /// `config.json` as found.
     pub config: serde_json::Value,
     /// The input embedding, one row per token (`vocab × d_model`).
     pub embedding: Matrix,
-    /// E: the output embedding (the input embedding when tied), the matrix
-    /// neuron scores are read through (`vocab × d_model`).
+    /// The output embedding (`lm_head`; the input embedding when tied), one
+    /// row per token (`vocab × d_model`).
     pub unembedding: Matrix,
+    /// The gain of the norm in front of the output embedding, if the model
+    /// has one that can be folded into it.
+    pub final_norm: Option<Vec<f32>>,
     /// Per-layer parts, in order.
     pub layers: Vec<LayerParts>,
 }
 
 /// The parameters of one transformer block.
 pub struct LayerParts {
-    /// Feed-forward keys: row i is the input weight vector of neuron i (`d_ff × d_model`).
+    /// Feed-forward gates of gated models: row i is neuron i's gate
+    /// (`d_ff × d_model`), multiplied with its key's activation.
+    pub ff_gates: Option<Matrix>,
+    /// Feed-forward keys: row i is the input weight vector of neuron i
+    /// (`d_ff × d_model`); the up projection of gated models.
     pub ff_keys: Matrix,
     /// Feed-forward values: row i is the output weight vector of neuron i (`d_ff × d_model`).
     pub ff_values: Matrix,
-    /// The attention projections.
-    pub attention: AttentionParts,
+    /// One entry per query head.
+    pub heads: Vec<HeadParts>,
+    /// The gain of the norm that the attention reads through.
+    pub attention_norm: Option<Vec<f32>>,
+    /// The gain of the norm that the feed-forward layer reads through.
+    pub ff_norm: Option<Vec<f32>>,
+    /// Rotary position embeddings of this block's attention, if it uses
+    /// them (Gemma 3 turns local and global layers at different rates).
+    pub rotary: Option<Rotary>,
 }
 
-/// Attention projections acting on the residual stream from the right (`x · W`).
-pub struct AttentionParts {
-    /// W_Q, `d_model × d_model`; head h owns columns `h·d_head ..`.
+/// One query head, with the key and value head it reads.
+pub struct HeadParts {
+    /// W_Q, `d_model × d_head`.
     pub query: Matrix,
-    /// W_K, `d_model × d_model`; head h owns columns `h·d_head ..`.
+    /// W_K of the key head this query head reads, `d_model × d_head`.
     pub key: Matrix,
-    /// W_V, `d_model × d_model`; head h owns columns `h·d_head ..`.
+    /// W_V of the value head this query head reads, `d_model × d_head`.
     pub value: Matrix,
-    /// W_O, `d_model × d_model`; head h owns rows `h·d_head ..`.
+    /// This head's rows of W_O, `d_head × d_model`.
     pub output: Matrix,
-}
-
-impl AttentionParts {
-    /// Head `h`'s columns of W_Q, W_K, W_V (`d_model × d_head` each) and rows
-    /// of W_O (`d_head × d_model`).
-    pub fn head(&self, h: usize, d_head: usize) -> [Matrix; 4] {
-        let start = h * d_head;
-        [
-            self.query.columns(start, d_head),
-            self.key.columns(start, d_head),
-            self.value.columns(start, d_head),
-            self.output.row_range(start, d_head),
-        ]
-    }
+    /// The key and value head read, for the head summary.
+    pub kv_head: usize,
+    /// The gains of per-head query and key norms (Qwen3, Gemma 3), applied
+    /// after the projections.
+    pub query_norm: Option<Vec<f32>>,
+    pub key_norm: Option<Vec<f32>>,
 }

@@ -119,11 +119,11 @@ fn heads_that_do_not_divide_the_width_are_refused() {
 fn unknown_architectures_list_the_supported_ones() {
     let tmp = tempfile::tempdir().unwrap();
     six_layer_gpt2(tmp.path(), false, 1);
-    set_config(tmp.path(), "model_type", "llama".into());
-    let error = load(tmp.path()).err().expect("llama is not supported");
+    set_config(tmp.path(), "model_type", "mamba".into());
+    let error = load(tmp.path()).err().expect("mamba is not supported");
     assert_eq!(
         error.to_string(),
-        "unsupported architecture \"llama\"; supported: gpt2"
+        "unsupported architecture \"mamba\"; supported: gpt2, gptj, gpt_neox, opt, llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3, gemma3_text, phi3, bert, roberta"
     );
 }
 

@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use glossa_tables::MAX_LIST_LEN;
+use glossa_tables::{EmbeddingChoice, MAX_LIST_LEN};
 use glossa_vocab::CharFilter;
 
 use crate::error::{PipelineError, Result};
+use crate::readings::Reading;
 
 /// The text field of JSONL, CSV and Parquet corpora when none is named.
 pub(crate) const DEFAULT_TEXT_COLUMN: &str = "text";
@@ -66,6 +67,17 @@ pub struct ExtractConfig {
     /// bounds; slow, for checking the pruned path.
     #[serde(default)]
     pub brute_force_heads: bool,
+    /// Which embedding each side of a list is read through.
+    #[serde(default)]
+    pub embedding: EmbeddingChoice,
+    /// Fold norm gains into the weights (pre-attention into W_Q, W_K, W_V,
+    /// pre-feed-forward into keys and gates, final into the output embedding).
+    #[serde(default)]
+    pub fold_norm: bool,
+    /// Compute the QK circuits of rotary models at this query-minus-key
+    /// position instead of 0, where the rotation cancels.
+    #[serde(default)]
+    pub qk_offset: i64,
     /// Start over even if the output directory holds an interrupted run of
     /// the same configuration (which is otherwise resumed). A flag of one
     /// invocation, never read from a pipeline file.
@@ -108,6 +120,9 @@ impl ExtractConfig {
             text_column: None,
             max_tokens: None,
             brute_force_heads: false,
+            embedding: EmbeddingChoice::default(),
+            fold_norm: false,
+            qk_offset: 0,
             force: false,
         }
     }
@@ -151,6 +166,15 @@ impl ExtractConfig {
                     .map_err(PipelineError::InvalidFilter)
             })
             .collect()
+    }
+
+    /// How the weights are read.
+    pub(crate) fn reading(&self) -> Reading {
+        Reading {
+            embedding: self.embedding,
+            fold_norm: self.fold_norm,
+            qk_offset: self.qk_offset,
+        }
     }
 
     /// The text field read from a corpus.

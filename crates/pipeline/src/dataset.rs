@@ -10,6 +10,7 @@ use glossa_tables::{
 
 use crate::error::{PipelineError, Result};
 use crate::index::{expected_entries, open_checked, rebuild_index};
+use crate::readings::Reading;
 use crate::resume::{active_run, ActiveRun};
 
 /// A dataset directory with a manifest: a finished extraction.
@@ -95,6 +96,16 @@ impl Dataset {
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// How the extraction read the model's weights, as its manifest records.
+    pub fn reading(&self) -> Reading {
+        let options = &self.manifest.options;
+        Reading {
+            embedding: options.embedding,
+            fold_norm: options.fold_norm,
+            qk_offset: options.qk_offset,
+        }
     }
 
     /// Checks that `layer` exists.

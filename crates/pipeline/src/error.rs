@@ -141,6 +141,9 @@ pub enum PipelineError {
         model: f64,
     },
 
+    #[error("a QK offset only changes models with rotary position embeddings, and {architecture} has none")]
+    NoRotary { architecture: &'static str },
+
     #[error("{dir} holds no head lists: its extraction skipped the heads")]
     NoHeads { dir: PathBuf },
 

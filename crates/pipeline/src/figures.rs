@@ -132,15 +132,11 @@ pub fn neuron_figure(
         .collect();
     let k = figure.entries(list.len(), "tokens")?;
     let list = &list[..k];
-    let parts = &model.layers[layer as usize];
-    let weights = match side {
-        Side::Key => &parts.ff_keys,
-        Side::Value => &parts.ff_values,
-    };
-    let vector = row(weights, neuron as usize);
+    let (weights, embedding) = dataset.reading().neuron_side(model, layer as usize, side);
+    let vector = row(&weights, neuron as usize);
     let vectors: Vec<Vec<f32>> = list
         .iter()
-        .map(|r| row(&model.unembedding, r.token_id as usize))
+        .map(|r| row(embedding, r.token_id as usize))
         .collect();
     let scores: Vec<(f64, f64)> = list
         .iter()
@@ -205,25 +201,22 @@ pub fn head_figure(
         .collect();
     let k = figure.entries(list.len(), "pairs")?;
     let list = &list[..k];
-    let [w_q, w_k, w_v, w_o] = model.layers[layer as usize]
-        .attention
-        .head(head as usize, model.shape.d_head);
-    // The same scores as the tables: E_in·W_V·W_O·E_outᵀ and E_in·W_Q·W_Kᵀ·E_inᵀ.
+    let weights = dataset
+        .reading()
+        .circuit(model, layer as usize, head as usize, circuit);
+    // The same scores as the tables: (E_src·W_src)·(E_dst·W_dst).
     let scores: Vec<(f64, f64)> = list
         .iter()
         .map(|r| {
-            let src = row(&model.embedding, r.src_token_id as usize);
-            let score = match circuit {
-                Circuit::Vo => dot(
-                    &times(&times(&src, &w_v), &w_o),
-                    &row(&model.unembedding, r.dst_token_id as usize),
-                ),
-                Circuit::Qk => dot(
-                    &times(&src, &w_q),
-                    &times(&row(&model.embedding, r.dst_token_id as usize), &w_k),
-                ),
-            };
-            (r.score as f64, score)
+            let src = times(
+                &row(weights.src_embedding, r.src_token_id as usize),
+                &weights.src_weight,
+            );
+            let dst = times(
+                &row(weights.dst_embedding, r.dst_token_id as usize),
+                &weights.dst_weight,
+            );
+            (r.score as f64, dot(&src, &dst))
         })
         .collect();
     check_scores(dataset, &scores)?;

@@ -1,11 +1,14 @@
 //! The attention stage: every head's VO and QK circuits in vocabulary space.
 //!
-//! For head h of layer l, with E_in the input embedding and E_out the output
-//! embedding (the same matrix when tied):
+//! For query head h of layer l, with E_in the input embedding and E_out the
+//! output embedding (the same matrix when tied), and W_K, W_V those of the
+//! key and value head h reads:
 //! - VO = E_in·W_V·W_O·E_outᵀ = A·Bᵀ with A = E_in·W_V, B = E_out·W_Oᵀ;
 //! - QK = E_in·W_Q·W_Kᵀ·E_inᵀ = A·Bᵀ with A = E_in·W_Q, B = E_in·W_K.
 //!
-//! Each is a vocab × vocab matrix of rank d_head; only its factors are formed.
+//! Each is a vocab × vocab matrix of rank d_head; only its factors are
+//! formed, from the weights as the run reads them (readings: folded norms,
+//! a rotary offset, the output embedding throughout).
 
 use glossa_load::{Matrix, Model};
 use glossa_project::{
@@ -17,6 +20,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::pairs_filter::PairFilter;
+use crate::readings::Reading;
 use crate::views::view;
 
 /// The lists and summary of one circuit of one head.
@@ -38,6 +42,7 @@ pub(crate) struct CircuitSettings<'a> {
     /// Pairs that may not take a place.
     pub(crate) pairs: &'a PairFilter,
     pub(crate) pruning: Pruning,
+    pub(crate) reading: Reading,
 }
 
 /// Computes both circuits of every head of `layer`, in (head, circuit) order.
@@ -55,7 +60,7 @@ pub(crate) fn layer_circuits(
     tasks
         .into_par_iter()
         .map(|(head, circuit)| {
-            let (a, b) = circuit_factors(model, layer, head, circuit, tokens);
+            let (a, b) = circuit_factors(model, &settings.reading, layer, head, circuit, tokens);
             let a = MatrixView::row_major(&a, tokens, shape.d_head);
             let b = MatrixView::row_major(&b, tokens, shape.d_head);
             let exclude = |src: u32, dst: u32| filter.excludes(src, dst);
@@ -73,6 +78,7 @@ pub(crate) fn layer_circuits(
             let summary = HeadSummaryRow {
                 layer: layer as u32,
                 head: head as u32,
+                kv_head: model.layers[layer].heads[head].kv_head as u32,
                 circuit,
                 frobenius_norm: frobenius_norm(a, b),
                 max_entry: extremes.top.first().map_or(f32::NAN, |p| p.score),
@@ -98,26 +104,21 @@ pub(crate) fn layer_circuits(
 /// the first `tokens` rows of the embeddings (see the module docs).
 pub fn circuit_factors(
     model: &Model,
+    reading: &Reading,
     layer: usize,
     head: usize,
     circuit: Circuit,
     tokens: usize,
 ) -> (Vec<f32>, Vec<f32>) {
-    let [query, key, value, output] = model.layers[layer].attention.head(head, model.shape.d_head);
-    let embedding = view(&model.embedding).rows_range(0, tokens);
-    match circuit {
-        Circuit::Vo => (
-            factor(embedding, &value),
-            factor(
-                view(&model.unembedding).rows_range(0, tokens),
-                &output.transposed(),
-            ),
-        ),
-        Circuit::Qk => (factor(embedding, &query), factor(embedding, &key)),
-    }
+    let weights = reading.circuit(model, layer, head, circuit);
+    (
+        factor(&weights.src_embedding, tokens, &weights.src_weight),
+        factor(&weights.dst_embedding, tokens, &weights.dst_weight),
+    )
 }
 
-/// `embedding · w` as a row-major `embedding.rows × w.cols()` matrix.
-fn factor(embedding: MatrixView<'_>, w: &Matrix) -> Vec<f32> {
-    product(embedding, view(w))
+/// The first `tokens` rows of `embedding`, times `w`, as a row-major
+/// `tokens × w.cols()` matrix.
+fn factor(embedding: &Matrix, tokens: usize, w: &Matrix) -> Vec<f32> {
+    product(view(embedding).rows_range(0, tokens), view(w))
 }

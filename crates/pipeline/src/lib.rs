@@ -24,6 +24,7 @@ pub use extract::{extract, Summary};
 pub use figures::{copying_figure, head_figure, neuron_figure, overview_figure, UnitFigure};
 pub use heads::circuit_factors;
 pub use observer::{Observer, Silent};
+pub use readings::{CircuitWeights, Reading};
 pub use verify::{verify, Check, Verification};
 pub use views::view;
 
@@ -37,6 +38,7 @@ mod index;
 mod lock;
 mod observer;
 mod pairs_filter;
+mod readings;
 mod resume;
 mod verify;
 mod views;

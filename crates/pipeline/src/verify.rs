@@ -259,6 +259,8 @@ fn check_rows(report: &mut Verification, manifest: &Manifest) {
         _ => {}
     };
     let (shape, options) = (&manifest.shape, &manifest.options);
+    // Key and value, and the gate of gated models; top and bottom each.
+    let sides = if shape.gated { 3 } else { 2 };
     expect(
         Table::Tokens,
         Some(manifest.vocabulary.tokenizer_tokens as u64),
@@ -267,7 +269,7 @@ fn check_rows(report: &mut Verification, manifest: &Manifest) {
         for l in 0..shape.layers {
             expect(
                 Table::Neurons(l),
-                Some((shape.d_ff * 2 * 2 * options.k) as u64),
+                Some((shape.d_ff * sides * 2 * options.k) as u64),
             );
         }
     }

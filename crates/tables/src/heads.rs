@@ -154,6 +154,9 @@ pub fn read_head_rows(path: &Path, only_head: Option<u32>) -> Result<Vec<HeadRow
 pub struct HeadSummaryRow {
     pub layer: u32,
     pub head: u32,
+    /// The key and value head this query head reads (itself without
+    /// grouped-query attention).
+    pub kv_head: u32,
     pub circuit: Circuit,
     /// ‖E·W·Eᵀ‖_F of the vocab-space matrix.
     pub frobenius_norm: f64,
@@ -175,6 +178,9 @@ pub fn head_summary_batch(rows: &[HeadSummaryRow]) -> RecordBatch {
         )),
         Arc::new(UInt16Array::from_iter_values(
             rows.iter().map(|r| r.head as u16),
+        )),
+        Arc::new(UInt16Array::from_iter_values(
+            rows.iter().map(|r| r.kv_head as u16),
         )),
         Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| r.circuit.as_str()),
@@ -206,6 +212,7 @@ pub fn read_head_summary(path: &Path) -> Result<Vec<HeadSummaryRow>> {
         let columns = Columns::new(&batch, path);
         let layer = columns.get::<UInt16Array>("layer")?;
         let head = columns.get::<UInt16Array>("head")?;
+        let kv_head = columns.get::<UInt16Array>("kv_head")?;
         let circuit = columns.get::<StringArray>("circuit")?;
         let frobenius = columns.get::<Float64Array>("frobenius_norm")?;
         let max = columns.get::<Float32Array>("max_entry")?;
@@ -216,6 +223,7 @@ pub fn read_head_summary(path: &Path) -> Result<Vec<HeadSummaryRow>> {
             rows.push(HeadSummaryRow {
                 layer: layer.value(i) as u32,
                 head: head.value(i) as u32,
+                kv_head: kv_head.value(i) as u32,
                 circuit: columns.parse("circuit", circuit.value(i))?,
                 frobenius_norm: frobenius.value(i),
                 max_entry: max.value(i),

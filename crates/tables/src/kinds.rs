@@ -57,7 +57,10 @@ named_enum! {
 named_enum! {
     /// Which parameter vector of a feed-forward neuron was projected.
     Side {
-        /// The input weight vector: the row of the feed-forward input
+        /// The gate of a gated feed-forward layer (SwiGLU, GeGLU): the row
+        /// of the gate projection, whose activation scales the key's.
+        Gate = "gate",
+        /// The input weight vector: the row of the feed-forward input (up)
         /// projection that the residual stream is multiplied with.
         Key = "key",
         /// The output weight vector: what the neuron adds to the residual stream.

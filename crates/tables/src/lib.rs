@@ -20,7 +20,7 @@ pub use heads::{
 };
 pub use kinds::{Circuit, Polarity, Side, UnitKind, UnknownName};
 pub use layout::{Layout, Table, TableKind};
-pub use manifest::{HeadPruning, Manifest, Options, Shape, Vocabulary};
+pub use manifest::{EmbeddingChoice, HeadPruning, Manifest, Options, Shape, Vocabulary};
 pub use neurons::{read_neuron_rows, NeuronRow, NeuronTableBuilder};
 pub use parquet_io::{
     parquet_rows, sha256_file, sha256_hex, write_atomically, write_table, FileRecord, TableOptions,

@@ -51,8 +51,10 @@ pub struct Manifest {
 pub struct Shape {
     /// Number of transformer blocks.
     pub layers: usize,
-    /// Attention heads per block.
+    /// Query heads per block.
     pub heads: usize,
+    /// Key and value heads per block.
+    pub kv_heads: usize,
     /// Width of the residual stream.
     pub d_model: usize,
     /// Width of each head.
@@ -61,8 +63,10 @@ pub struct Shape {
     pub d_ff: usize,
     /// Rows of the embedding matrix (may exceed the tokenizer's vocabulary).
     pub vocab: usize,
-    /// Whether the unembedding is the input embedding.
+    /// Whether the output embedding is the input embedding.
     pub tied_embeddings: bool,
+    /// Whether neurons have a gate beside their key and value.
+    pub gated: bool,
 }
 
 impl std::fmt::Display for Shape {
@@ -70,12 +74,18 @@ impl std::fmt::Display for Shape {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} layers, {} heads, d_model {}, d_head {}, d_ff {}, vocab {}, {}",
+            "{} layers, {} heads{}, d_model {}, d_head {}, d_ff {}{}, vocab {}, {}",
             self.layers,
             self.heads,
+            if self.kv_heads == self.heads {
+                String::new()
+            } else {
+                format!(" on {} key/value heads", self.kv_heads)
+            },
             self.d_model,
             self.d_head,
             self.d_ff,
+            if self.gated { " (gated)" } else { "" },
             self.vocab,
             if self.tied_embeddings {
                 "tied embeddings"
@@ -115,6 +125,26 @@ pub struct Options {
     pub threads: usize,
     /// How the weights were stored (`safetensors`, ...).
     pub weights_format: String,
+    /// Which embedding each side of a list was read through.
+    pub embedding: EmbeddingChoice,
+    /// Whether norm gains were folded into the weights.
+    pub fold_norm: bool,
+    /// The relative position (query minus key) the QK circuits of rotary
+    /// models were computed at; 0 where the rotation cancels.
+    pub qk_offset: i64,
+}
+
+/// Which embedding each side of a list is read through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbeddingChoice {
+    /// Read-side vectors (keys, gates, the source of VO, both sides of QK)
+    /// through the input embedding; write-side vectors (values, the
+    /// destination of VO) through the output embedding.
+    #[default]
+    ReadWrite,
+    /// Everything through the output embedding, logit-lens style.
+    Output,
 }
 
 /// How head lists were found; both give the same lists.

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 /// Version of the table layouts below, recorded in the manifest.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A schema of these fields, built once and shared.
 macro_rules! schema {
@@ -41,6 +41,7 @@ pub fn tokens() -> SchemaRef {
         Field::new("text", DataType::Utf8, false),
         Field::new("display", DataType::Utf8, false),
         Field::new("special", DataType::Boolean, false),
+        Field::new("added", DataType::Boolean, false),
         Field::new("word_initial", DataType::Boolean, false),
         Field::new("fragment", DataType::Boolean, false),
         Field::new("normalized", DataType::Utf8, false),
@@ -83,6 +84,7 @@ pub fn head_summary() -> SchemaRef {
     schema![
         Field::new("layer", DataType::UInt16, false),
         Field::new("head", DataType::UInt16, false),
+        Field::new("kv_head", DataType::UInt16, false),
         Field::new("circuit", DataType::Utf8, false),
         Field::new("frobenius_norm", DataType::Float64, false),
         Field::new("max_entry", DataType::Float32, false),

@@ -21,6 +21,8 @@ pub struct TokenRow {
     /// Short form used in lists (`dietą`, `#ą`).
     pub display: String,
     pub special: bool,
+    /// Listed among the tokenizer's added tokens (special or not).
+    pub added: bool,
     pub word_initial: bool,
     /// Holds part of a multi-byte character.
     pub fragment: bool,
@@ -52,6 +54,7 @@ pub fn tokens_batch(rows: &[TokenRow]) -> RecordBatch {
         Arc::new(BooleanArray::from_iter(
             rows.iter().map(|r| Some(r.special)),
         )),
+        Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(r.added)))),
         Arc::new(BooleanArray::from_iter(
             rows.iter().map(|r| Some(r.word_initial)),
         )),
@@ -99,8 +102,12 @@ pub fn read_tokens(path: &Path) -> Result<Vec<TokenRow>> {
             text("display")?,
             text("normalized")?,
         );
-        let (special, initial, fragment) =
-            (flag("special")?, flag("word_initial")?, flag("fragment")?);
+        let (special, added, initial, fragment) = (
+            flag("special")?,
+            flag("added")?,
+            flag("word_initial")?,
+            flag("fragment")?,
+        );
         let (ascii, alnum, brackets) =
             (flag("is_ascii")?, flag("is_alnum")?, flag("has_brackets")?);
         let (alpha, word, allowed) = (flag("is_alpha")?, flag("is_word")?, flag("allowed")?);
@@ -112,6 +119,7 @@ pub fn read_tokens(path: &Path) -> Result<Vec<TokenRow>> {
                 text: decoded.value(i).to_string(),
                 display: display.value(i).to_string(),
                 special: special.value(i),
+                added: added.value(i),
                 word_initial: initial.value(i),
                 fragment: fragment.value(i),
                 normalized: normalized.value(i).to_string(),

@@ -7,11 +7,12 @@
 
 use serde::Deserialize;
 
+use super::{check_layers, contiguous_heads, output_embedding};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
-use crate::error::{LoadError, Result};
+use crate::error::Result;
 use crate::lookup::TensorLookup;
-use crate::model::{Architecture, AttentionParts, LayerParts, Model, ModelShape};
+use crate::model::{Architecture, LayerParts, Model, ModelShape};
 use crate::source::ModelFiles;
 
 const NAME: &str = "GPT-2";
@@ -47,30 +48,10 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
     let (d, vocab) = (shape.d_model, shape.vocab);
 
-    // Blocks beyond n_layer would otherwise be skipped without a word.
-    let stored = tensors.indices(BLOCK);
-    if stored.last().is_some_and(|&last| last >= shape.layers) {
-        return Err(LoadError::UndeclaredLayers {
-            stored,
-            block: BLOCK,
-            key: "n_layer",
-            declared: shape.layers,
-        });
-    }
+    check_layers(&tensors, BLOCK, "n_layer", shape.layers)?;
 
     let embedding = tensors.matrix("wte.weight", [vocab, d])?;
-    let unembedding = if shape.tied_embeddings {
-        embedding.clone()
-    } else if tensors.contains("lm_head.weight") {
-        tensors.matrix("lm_head.weight", [vocab, d])?
-    } else {
-        return Err(LoadError::MissingTensor {
-            name: "lm_head.weight".to_string(),
-            candidates: "\"lm_head.weight\" (config.json says tie_word_embeddings: false)"
-                .to_string(),
-            architecture: NAME,
-        });
-    };
+    let unembedding = output_embedding(&tensors, "lm_head.weight", &shape, &embedding)?;
     let blocks = tensors.pp(BLOCK);
     let layers = (0..shape.layers)
         .map(|l| layer(&blocks.pp(l), &shape))
@@ -81,6 +62,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         config: config.json,
         embedding,
         unembedding,
+        final_norm: tensors.optional_vector("ln_f.weight", d)?,
         layers,
     })
 }
@@ -95,15 +77,21 @@ fn layer(block: &TensorLookup, shape: &ModelShape) -> Result<LayerParts> {
     // c_attn holds W_Q, W_K and W_V side by side, each d columns wide.
     let qkv = block.matrix("attn.c_attn.weight", [d, 3 * d])?;
     let output = block.matrix("attn.c_proj.weight", [d, d])?;
+    let heads = contiguous_heads(
+        shape,
+        &qkv.columns(0, d),
+        &qkv.columns(d, d),
+        &qkv.columns(2 * d, d),
+        &output,
+    );
     Ok(LayerParts {
+        ff_gates: None,
         ff_keys,
         ff_values,
-        attention: AttentionParts {
-            query: qkv.columns(0, d),
-            key: qkv.columns(d, d),
-            value: qkv.columns(2 * d, d),
-            output,
-        },
+        heads,
+        attention_norm: block.optional_vector("ln_1.weight", d)?,
+        ff_norm: block.optional_vector("ln_2.weight", d)?,
+        rotary: None,
     })
 }
 
@@ -129,11 +117,13 @@ impl Gpt2Config {
         Ok(ModelShape {
             layers: self.n_layer,
             heads: self.n_head,
+            kv_heads: self.n_head,
             d_model: self.n_embd,
             d_head: self.n_embd / self.n_head,
             d_ff: self.n_inner.unwrap_or(4 * self.n_embd),
             vocab: self.vocab_size,
             tied_embeddings: self.tie_word_embeddings,
+            gated: false,
         })
     }
 }

@@ -23,7 +23,7 @@ use crate::lock::RunLock;
 use crate::observer::Observer;
 use crate::resume::Journal;
 use ledger::Ledger;
-use record::{hash_inputs, resume_note, run_description, serde_name, Record};
+use record::{hash_inputs, resume_note, run_description, Record};
 use stages::{in_corpus, token_list, Stages};
 
 pub(crate) use record::shape_record;
@@ -134,6 +134,11 @@ fn run_stages(
             embedding: model.shape.vocab,
         });
     }
+    if config.qk_offset != 0 && model.layers.iter().all(|l| l.rotary.is_none()) {
+        return Err(PipelineError::NoRotary {
+            architecture: model.architecture.as_str(),
+        });
+    }
     let load_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let corpus = match &config.token_list {
@@ -189,6 +194,7 @@ fn run_stages(
         tokens,
         allowed: allowed.as_deref(),
         observer,
+        reading: config.reading(),
         ledger,
     };
     stages.write_tokens()?;
@@ -214,7 +220,7 @@ fn run_stages(
         config,
         source,
         files: &files,
-        architecture: serde_name(model.architecture),
+        architecture: model.architecture.as_str().to_string(),
         shape: &model.shape,
         inputs,
         filters,

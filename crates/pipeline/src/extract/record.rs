@@ -96,11 +96,13 @@ pub(crate) fn shape_record(shape: &ModelShape) -> Shape {
     Shape {
         layers: shape.layers,
         heads: shape.heads,
+        kv_heads: shape.kv_heads,
         d_model: shape.d_model,
         d_head: shape.d_head,
         d_ff: shape.d_ff,
         vocab: shape.vocab,
         tied_embeddings: shape.tied_embeddings,
+        gated: shape.gated,
     }
 }
 
@@ -154,6 +156,9 @@ impl Record<'_> {
                 },
                 threads: rayon::current_num_threads(),
                 weights_format: serde_name(self.files.weights_format),
+                embedding: config.embedding,
+                fold_norm: config.fold_norm,
+                qk_offset: config.qk_offset,
             },
             vocabulary: Vocabulary {
                 tokenizer_tokens: self.tokens,

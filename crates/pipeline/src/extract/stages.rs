@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::heads::{layer_circuits, CircuitSettings};
 use crate::observer::Observer;
 use crate::pairs_filter::PairFilter;
+use crate::readings::Reading;
 use crate::views::view;
 
 /// Everything the stages share.
@@ -32,6 +33,7 @@ pub(super) struct Stages<'a> {
     /// Tokens that pass the run's filters, or `None` when there are none.
     pub(super) allowed: Option<&'a [bool]>,
     pub(super) observer: &'a dyn Observer,
+    pub(super) reading: Reading,
     pub(super) ledger: Ledger,
 }
 
@@ -69,6 +71,7 @@ impl Stages<'_> {
                     text: t.text.clone(),
                     display: t.display.clone(),
                     special: t.special,
+                    added: t.added,
                     word_initial: t.word_initial,
                     fragment: t.fragment,
                     normalized: glossa_index::normalize(&t.text),
@@ -100,42 +103,45 @@ impl Stages<'_> {
     pub(super) fn neurons(&mut self) -> Result<()> {
         let shape = self.model.shape;
         let observer = self.observer;
-        observer.stage("neurons", (shape.layers * shape.d_ff * 2) as u64);
+        let sides = Reading::sides(self.model);
+        let per_layer = sides.len() * shape.d_ff;
+        observer.stage("neurons", (shape.layers * per_layer) as u64);
         let advance = |n: usize| observer.advance(n as u64);
         for l in 0..shape.layers {
             if self.ledger.reuse(Table::Neurons(l)) {
-                advance(2 * shape.d_ff);
+                advance(per_layer);
                 continue;
             }
             let started = Instant::now();
-            let embedding = view(&self.model.unembedding);
-            let layer = &self.model.layers[l];
-            let [keys, values] = [&layer.ff_keys, &layer.ff_values].map(|vectors| {
-                project(
-                    &Projection {
-                        vectors: view(vectors),
-                        embedding: embedding,
-                        tokens: self.tokens,
-                        k: self.config.k,
-                        filter: self.token_filter(),
-                        tiling: Tiling::default(),
-                    },
-                    &advance,
-                )
-            });
-            let (keys, values) = (keys?, values?);
+            let lists = sides
+                .iter()
+                .map(|&side| {
+                    let (vectors, embedding) = self.reading.neuron_side(self.model, l, side);
+                    project(
+                        &Projection {
+                            vectors: view(&vectors),
+                            embedding: view(embedding),
+                            tokens: self.tokens,
+                            k: self.config.k,
+                            filter: self.token_filter(),
+                            tiling: Tiling::default(),
+                        },
+                        &advance,
+                    )
+                })
+                .collect::<std::result::Result<Vec<_>, _>>()?;
             self.ledger.time("compute_neurons", started);
 
             let started = Instant::now();
             let mut builder = NeuronTableBuilder::new();
-            for (neuron, (key, value)) in keys.iter().zip(&values).enumerate() {
-                for (side, extremes) in [(Side::Key, key), (Side::Value, value)] {
+            for neuron in 0..shape.d_ff {
+                for (side, extremes) in sides.iter().zip(&lists) {
                     push_neuron_lists(
                         &mut builder,
                         l as u32,
                         neuron as u32,
-                        side,
-                        extremes,
+                        *side,
+                        &extremes[neuron],
                         self.vocabulary,
                     )?;
                 }
@@ -179,6 +185,7 @@ impl Stages<'_> {
                 tokens_allowed: self.token_filter(),
                 pairs: &filter,
                 pruning,
+                reading: self.reading,
             };
             let results = layer_circuits(self.model, l, &settings, &advance)?;
             self.ledger.time("compute_heads", started);

@@ -1,0 +1,205 @@
+//! LLaMA and the models that share its layout: Mistral, Qwen2 (with Q/K/V
+//! biases, which are ignored), Qwen3 (with per-head Q and K norms), SmolLM2.
+//!
+//! `nn.Linear` weights are stored `[out, in]`, so every projection is read
+//! transposed; the gated feed-forward layer is SwiGLU: neuron i computes
+//! `silu(gate_i · x) · (up_i · x)` and writes `down[:, i]`. Query heads are
+//! grouped onto `num_key_value_heads` key and value heads. Rotary embeddings
+//! turn dim i with dim i + d_head/2 (`rotate_half`).
+
+use serde::Deserialize;
+
+use super::{check_heads, check_layers, contiguous_heads, output_embedding};
+use crate::checkpoint::Checkpoint;
+use crate::config::ConfigFile;
+use crate::error::Result;
+use crate::lookup::TensorLookup;
+use crate::model::{Architecture, LayerParts, Model, ModelShape, Rotary, RotaryPairing};
+use crate::source::ModelFiles;
+
+const NAME: &str = "LLaMA";
+
+/// `model.` before every name but `lm_head`; absent when saved from the
+/// base model (`LlamaModel`).
+const ROOTS: &[&str] = &["model.", ""];
+
+/// Block `l`'s tensors are named `layers.{l}.…`.
+const BLOCK: &str = "layers";
+
+/// The keys of `config.json` the LLaMA family uses.
+#[derive(Debug, Deserialize)]
+struct LlamaConfig {
+    model_type: String,
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    /// Absent in older configs, meaning one key and value head per query head.
+    num_key_value_heads: Option<usize>,
+    hidden_size: usize,
+    intermediate_size: usize,
+    vocab_size: usize,
+    /// Absent in most configs, meaning hidden_size / num_attention_heads.
+    head_dim: Option<usize>,
+    #[serde(default = "default_rope_theta")]
+    rope_theta: f64,
+    /// Phi-style partial rotary; LLaMA rotates every dim.
+    partial_rotary_factor: Option<f64>,
+    /// `LlamaConfig` leaves the embeddings untied unless told.
+    #[serde(default)]
+    tie_word_embeddings: bool,
+}
+
+fn default_rope_theta() -> f64 {
+    10_000.0
+}
+
+/// Reads a LLaMA-family checkpoint.
+pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+    let llama: LlamaConfig = config.parse()?;
+    let shape = llama.shape(&config)?;
+    let architecture = match llama.model_type.as_str() {
+        "mistral" => Architecture::Mistral,
+        "qwen2" => Architecture::Qwen2,
+        "qwen3" => Architecture::Qwen3,
+        _ => Architecture::Llama,
+    };
+    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
+    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
+    let top = TensorLookup::new(&checkpoint, NAME, &[""]);
+    let (d, vocab) = (shape.d_model, shape.vocab);
+    check_layers(&tensors, BLOCK, "num_hidden_layers", shape.layers)?;
+
+    let embedding = tensors.matrix("embed_tokens.weight", [vocab, d])?;
+    let unembedding = output_embedding(&top, "lm_head.weight", &shape, &embedding)?;
+    let rotary = Some(Rotary {
+        base: llama.rope_theta,
+        dims: rotary_dims(shape.d_head, llama.partial_rotary_factor),
+        pairing: RotaryPairing::Halves,
+    });
+    let blocks = tensors.pp(BLOCK);
+    let layers = (0..shape.layers)
+        .map(|l| {
+            let norms = Norms {
+                attention: "input_layernorm.weight",
+                ff: "post_attention_layernorm.weight",
+                head_norms: architecture == Architecture::Qwen3,
+                plus_one: false,
+            };
+            layer(&blocks.pp(l), &shape, &norms, rotary)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Model {
+        architecture,
+        shape,
+        config: config.json,
+        embedding,
+        unembedding,
+        final_norm: tensors.optional_vector("norm.weight", d)?,
+        layers,
+    })
+}
+
+/// Which norms a LLaMA-layout block has, and how its gains are stored.
+pub(super) struct Norms {
+    /// The norm in front of the attention.
+    pub(super) attention: &'static str,
+    /// The norm in front of the feed-forward layer.
+    pub(super) ff: &'static str,
+    /// Whether each head's query and key pass their own norm (`q_norm`, `k_norm`).
+    pub(super) head_norms: bool,
+    /// Whether a gain is stored as `w` and applied as `1 + w` (Gemma).
+    pub(super) plus_one: bool,
+}
+
+/// One LLaMA-layout block, from a lookup scoped to `layers.{l}.`.
+pub(super) fn layer(
+    block: &TensorLookup,
+    shape: &ModelShape,
+    norms: &Norms,
+    rotary: Option<Rotary>,
+) -> Result<LayerParts> {
+    let (d, d_ff, dh) = (shape.d_model, shape.d_ff, shape.d_head);
+    let query = block.matrix("self_attn.q_proj.weight", [shape.heads * dh, d])?;
+    let key = block.matrix("self_attn.k_proj.weight", [shape.kv_heads * dh, d])?;
+    let value = block.matrix("self_attn.v_proj.weight", [shape.kv_heads * dh, d])?;
+    let output = block.matrix("self_attn.o_proj.weight", [d, shape.heads * dh])?;
+    let mut heads = contiguous_heads(
+        shape,
+        &query.transposed(),
+        &key.transposed(),
+        &value.transposed(),
+        &output.transposed(),
+    );
+    let gain = |name: &str, len: usize| -> Result<Option<Vec<f32>>> {
+        let stored = block.optional_vector(name, len)?;
+        Ok(stored.map(|w| {
+            if norms.plus_one {
+                w.iter().map(|&w| 1.0 + w).collect()
+            } else {
+                w
+            }
+        }))
+    };
+    if norms.head_norms {
+        let (query_norm, key_norm) = (
+            gain("self_attn.q_norm.weight", dh)?,
+            gain("self_attn.k_norm.weight", dh)?,
+        );
+        for head in &mut heads {
+            head.query_norm.clone_from(&query_norm);
+            head.key_norm.clone_from(&key_norm);
+        }
+    }
+    Ok(LayerParts {
+        ff_gates: Some(block.matrix("mlp.gate_proj.weight", [d_ff, d])?),
+        ff_keys: block.matrix("mlp.up_proj.weight", [d_ff, d])?,
+        ff_values: block
+            .matrix("mlp.down_proj.weight", [d, d_ff])?
+            .transposed(),
+        heads,
+        attention_norm: gain(norms.attention, d)?,
+        ff_norm: gain(norms.ff, d)?,
+        rotary,
+    })
+}
+
+/// The dims of a head that rotary embeddings turn.
+pub(super) fn rotary_dims(d_head: usize, partial: Option<f64>) -> usize {
+    match partial {
+        // Even, so that every rotated dim has its partner.
+        Some(factor) => ((d_head as f64 * factor) as usize) & !1,
+        None => d_head,
+    }
+}
+
+impl LlamaConfig {
+    fn shape(&self, config: &ConfigFile) -> Result<ModelShape> {
+        config.check_dimensions(&[
+            ("num_hidden_layers", Some(self.num_hidden_layers)),
+            ("num_attention_heads", Some(self.num_attention_heads)),
+            ("num_key_value_heads", self.num_key_value_heads),
+            ("hidden_size", Some(self.hidden_size)),
+            ("intermediate_size", Some(self.intermediate_size)),
+            ("vocab_size", Some(self.vocab_size)),
+            ("head_dim", self.head_dim),
+        ])?;
+        let shape = ModelShape {
+            layers: self.num_hidden_layers,
+            heads: self.num_attention_heads,
+            kv_heads: self.num_key_value_heads.unwrap_or(self.num_attention_heads),
+            d_model: self.hidden_size,
+            d_head: self
+                .head_dim
+                .unwrap_or(self.hidden_size / self.num_attention_heads),
+            d_ff: self.intermediate_size,
+            vocab: self.vocab_size,
+            tied_embeddings: self.tie_word_embeddings,
+            gated: true,
+        };
+        check_heads(
+            config,
+            &shape,
+            ["num_attention_heads", "num_key_value_heads"],
+        )?;
+        Ok(shape)
+    }
+}

@@ -1,0 +1,120 @@
+//! Phi-3: LLaMA's block with fused projections. `qkv_proj` stacks the query
+//! rows, then the key rows, then the value rows; `gate_up_proj` stacks the
+//! gate rows, then the up rows. Rotary embeddings may turn only the first
+//! `partial_rotary_factor` of each head.
+
+use serde::Deserialize;
+
+use super::llama::rotary_dims;
+use super::{check_heads, check_layers, contiguous_heads, output_embedding};
+use crate::checkpoint::Checkpoint;
+use crate::config::ConfigFile;
+use crate::error::Result;
+use crate::lookup::TensorLookup;
+use crate::model::{Architecture, LayerParts, Model, ModelShape, Rotary, RotaryPairing};
+use crate::source::ModelFiles;
+
+const NAME: &str = "Phi-3";
+
+const ROOTS: &[&str] = &["model.", ""];
+
+const BLOCK: &str = "layers";
+
+/// The keys of `config.json` Phi-3 uses.
+#[derive(Debug, Deserialize)]
+struct Phi3Config {
+    num_hidden_layers: usize,
+    num_attention_heads: usize,
+    num_key_value_heads: Option<usize>,
+    hidden_size: usize,
+    intermediate_size: usize,
+    vocab_size: usize,
+    #[serde(default = "default_rope_theta")]
+    rope_theta: f64,
+    partial_rotary_factor: Option<f64>,
+    #[serde(default)]
+    tie_word_embeddings: bool,
+}
+
+fn default_rope_theta() -> f64 {
+    10_000.0
+}
+
+/// Reads a Phi-3 checkpoint.
+pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+    let phi: Phi3Config = config.parse()?;
+    config.check_dimensions(&[
+        ("num_hidden_layers", Some(phi.num_hidden_layers)),
+        ("num_attention_heads", Some(phi.num_attention_heads)),
+        ("num_key_value_heads", phi.num_key_value_heads),
+        ("hidden_size", Some(phi.hidden_size)),
+        ("intermediate_size", Some(phi.intermediate_size)),
+        ("vocab_size", Some(phi.vocab_size)),
+    ])?;
+    let shape = ModelShape {
+        layers: phi.num_hidden_layers,
+        heads: phi.num_attention_heads,
+        kv_heads: phi.num_key_value_heads.unwrap_or(phi.num_attention_heads),
+        d_model: phi.hidden_size,
+        d_head: phi.hidden_size / phi.num_attention_heads,
+        d_ff: phi.intermediate_size,
+        vocab: phi.vocab_size,
+        tied_embeddings: phi.tie_word_embeddings,
+        gated: true,
+    };
+    check_heads(
+        &config,
+        &shape,
+        ["num_attention_heads", "num_key_value_heads"],
+    )?;
+    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
+    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
+    let top = TensorLookup::new(&checkpoint, NAME, &[""]);
+    check_layers(&tensors, BLOCK, "num_hidden_layers", shape.layers)?;
+    let (d, d_ff, dh) = (shape.d_model, shape.d_ff, shape.d_head);
+    let embedding = tensors.matrix("embed_tokens.weight", [shape.vocab, d])?;
+    let unembedding = output_embedding(&top, "lm_head.weight", &shape, &embedding)?;
+    let rotary = Rotary {
+        base: phi.rope_theta,
+        dims: rotary_dims(dh, phi.partial_rotary_factor),
+        pairing: RotaryPairing::Halves,
+    };
+    let (q_rows, kv_rows) = (shape.heads * dh, shape.kv_heads * dh);
+    let blocks = tensors.pp(BLOCK);
+    let layers = (0..shape.layers)
+        .map(|l| {
+            let block = blocks.pp(l);
+            let qkv = block
+                .matrix("self_attn.qkv_proj.weight", [q_rows + 2 * kv_rows, d])?
+                .transposed();
+            let output = block.matrix("self_attn.o_proj.weight", [d, q_rows])?;
+            let gate_up = block.matrix("mlp.gate_up_proj.weight", [2 * d_ff, d])?;
+            Ok(LayerParts {
+                ff_gates: Some(gate_up.row_range(0, d_ff)),
+                ff_keys: gate_up.row_range(d_ff, d_ff),
+                ff_values: block
+                    .matrix("mlp.down_proj.weight", [d, d_ff])?
+                    .transposed(),
+                heads: contiguous_heads(
+                    &shape,
+                    &qkv.columns(0, q_rows),
+                    &qkv.columns(q_rows, kv_rows),
+                    &qkv.columns(q_rows + kv_rows, kv_rows),
+                    &output.transposed(),
+                ),
+                attention_norm: block.optional_vector("input_layernorm.weight", d)?,
+                ff_norm: block.optional_vector("post_attention_layernorm.weight", d)?,
+                rotary: Some(rotary),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Model {
+        architecture: Architecture::Phi3,
+        shape,
+        config: config.json,
+        embedding,
+        unembedding,
+        final_norm: tensors.optional_vector("norm.weight", d)?,
+        layers,
+    })
+}
