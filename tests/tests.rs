@@ -8,6 +8,7 @@ mod corpus;
 #[cfg(unix)]
 mod errors;
 mod extract;
+mod families;
 mod heads;
 mod loading;
 mod plot;
