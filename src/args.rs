@@ -30,6 +30,10 @@ pub enum Command {
     Verify(DataArgs),
     /// Draw a unit's tokens (t-SNE of their embeddings) or an overview of the dataset, as HTML or SVG.
     Plot(PlotArgs),
+    /// Browse datasets in a browser: search as you type, unit and token pages, a JSON API.
+    Serve(ServeArgs),
+    /// Answer agents over the Model Context Protocol on stdin/stdout (search, show_neuron, show_head, info).
+    Mcp(McpArgs),
 }
 
 impl Command {
@@ -43,6 +47,8 @@ impl Command {
             Command::Info(_) => Topic::Info,
             Command::Verify(_) => Topic::Verify,
             Command::Plot(_) => Topic::Plot,
+            Command::Serve(_) => Topic::Serve,
+            Command::Mcp(_) => Topic::Mcp,
         }
     }
 }
@@ -102,6 +108,20 @@ pub struct ExtractArgs {
     /// Compute every entry of every head matrix (slow; checks the pruned path).
     #[arg(long)]
     pub brute_force_heads: bool,
+    /// read-write: keys, gates and what heads read through the input
+    /// embedding, values and what heads write through the output embedding;
+    /// output: everything through the output embedding (logit lens)
+    /// [default: read-write].
+    #[arg(long, value_enum)]
+    pub embedding: Option<EmbeddingArg>,
+    /// Fold norm gains into the weights: pre-attention into W_Q, W_K, W_V,
+    /// pre-feed-forward into keys and gates, final into the output embedding.
+    #[arg(long)]
+    pub fold_norm: bool,
+    /// QK circuits of rotary models at this relative position (query minus
+    /// key; the key N tokens before the query) instead of 0 [default: 0].
+    #[arg(long, allow_negative_numbers = true, value_name = "N")]
+    pub qk_offset: Option<i64>,
     /// No progress output (the closing summary and notes are still printed).
     #[arg(long, short)]
     pub quiet: bool,
@@ -117,10 +137,34 @@ pub struct DataArgs {
     pub data: Option<PathBuf>,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// A dataset directory to serve; repeat for several [default: the one dataset under data/].
+    #[arg(long, value_name = "DIR")]
+    pub data: Vec<PathBuf>,
+    /// Address to listen on; local only unless told otherwise.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7878")]
+    pub bind: std::net::SocketAddr,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct McpArgs {
+    /// A dataset directory to serve; repeat for several [default: the one dataset under data/].
+    #[arg(long, value_name = "DIR")]
+    pub data: Vec<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SideArg {
+    Gate,
     Key,
     Value,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EmbeddingArg {
+    ReadWrite,
+    Output,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -159,7 +203,7 @@ pub struct SearchArgs {
     /// Only this layer.
     #[arg(long)]
     pub layer: Option<u32>,
-    /// Only keys or only values.
+    /// Only gates, keys or values.
     #[arg(long, value_enum)]
     pub side: Option<SideArg>,
     /// Only top or only bottom lists.
@@ -257,7 +301,7 @@ pub enum PlotWhat {
         layer: u32,
         /// Neuron index within the layer.
         neuron: u32,
-        /// The key (input weights) or value (output weights) list.
+        /// The gate, key (input weights) or value (output weights) list.
         #[arg(long, value_enum)]
         side: SideArg,
         #[command(flatten)]

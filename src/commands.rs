@@ -15,6 +15,7 @@ use crate::plots;
 use crate::progress::{Bars, Lines, Quiet};
 use crate::render;
 use crate::resolve::{dataset_dir, matching, note_rebuild, open_dataset};
+use crate::serve;
 
 /// Where `--pipeline NAME` looks for `NAME.toml`.
 const PIPELINES_DIR: &str = "pipelines";
@@ -78,6 +79,8 @@ pub fn run(args: Args) -> Result<()> {
         }
         Command::Verify(data) => run_verify(&data),
         Command::Plot(plot) => plots::run(plot),
+        Command::Serve(serve_args) => serve::run(serve_args),
+        Command::Mcp(mcp_args) => serve::mcp(mcp_args),
     }
 }
 
@@ -113,6 +116,13 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     config.exclude_same |= args.exclude_same;
     config.exclude_fuzzy |= args.exclude_fuzzy;
     config.brute_force_heads |= args.brute_force_heads;
+    if let Some(embedding) = args.embedding {
+        config.embedding = embedding.into();
+    }
+    config.fold_norm |= args.fold_norm;
+    if let Some(offset) = args.qk_offset {
+        config.qk_offset = offset;
+    }
     if !args.filters.is_empty() {
         config.filters = args.filters.clone();
     }

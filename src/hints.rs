@@ -18,6 +18,8 @@ pub enum Topic {
     Info,
     Verify,
     Plot,
+    Serve,
+    Mcp,
 }
 
 /// A line of advice for `error`, if there is one to give.
@@ -26,6 +28,7 @@ pub fn hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
         .chain()
         .find_map(|cause| cause.downcast_ref::<PipelineError>())
         .and_then(pipeline_hint)
+        .or_else(|| serve_hint(error))
         .or_else(|| io_hint(error, topic))
 }
 
@@ -110,6 +113,18 @@ fn load_hint(error: &glossa_load::LoadError) -> Option<String> {
         | E::ConfigValue { .. } => {
             "--model must name a checkpoint whose config.json matches its weights"
         }
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+fn serve_hint(error: &anyhow::Error) -> Option<String> {
+    use glossa_serve::ServeError as E;
+    let hint = match error.downcast_ref::<E>()? {
+        E::Bind { .. } => {
+            "another program may listen there: choose another port with --bind 127.0.0.1:PORT"
+        }
+        E::SameName { .. } => "serve datasets from directories of different names",
         _ => return None,
     };
     Some(hint.to_string())

@@ -12,6 +12,7 @@ mod plots;
 mod progress;
 mod render;
 mod resolve;
+mod serve;
 
 use std::process::ExitCode;
 

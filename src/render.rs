@@ -23,7 +23,8 @@ fn pad(text: &str, columns: usize) -> String {
     format!("{text}{}", " ".repeat(columns.saturating_sub(width(text))))
 }
 
-/// Key and value lists side by side, like the paper's tables.
+/// Key and value lists (and gate lists of gated models) side by side, like
+/// the paper's tables.
 pub fn neuron_table(
     layer: u32,
     neuron: u32,
@@ -37,43 +38,45 @@ pub fn neuron_table(
     } else {
         &[Polarity::Top]
     };
+    // The sides the neuron has, in table order.
+    let sides: Vec<Side> = Side::ALL
+        .iter()
+        .copied()
+        .filter(|&side| rows.iter().any(|r| r.side == side))
+        .collect();
     for &polarity in polarities {
-        let list = |side: Side| -> Vec<&NeuronRow> {
-            rows.iter()
-                .filter(|r| r.side == side && r.polarity == polarity)
-                .take(limit)
-                .collect()
-        };
-        let (keys, values) = (list(Side::Key), list(Side::Value));
-        let width = keys
+        let lists: Vec<Vec<&NeuronRow>> = sides
             .iter()
-            .chain(&values)
+            .map(|&side| {
+                rows.iter()
+                    .filter(|r| r.side == side && r.polarity == polarity)
+                    .take(limit)
+                    .collect()
+            })
+            .collect();
+        let width = lists
+            .iter()
+            .flatten()
             .map(|r| width(&r.token))
             .max()
             .unwrap_or(0)
             .max(8);
         let _ = writeln!(out, "layer {layer}, neuron {neuron}: {polarity} tokens");
-        let _ = writeln!(
-            out,
-            "{:>4}  {} {:>9}  {} {:>9}",
-            "rank",
-            pad("key", width),
-            "score",
-            pad("value", width),
-            "score"
-        );
-        for i in 0..keys.len().max(values.len()) {
-            let cell = |r: Option<&&NeuronRow>| match r {
-                Some(r) => format!("{} {:>9.4}", pad(&r.token, width), r.score),
-                None => format!("{} {:>9}", pad("", width), ""),
-            };
-            let _ = writeln!(
-                out,
-                "{:>4}  {}  {}",
-                i + 1,
-                cell(keys.get(i)),
-                cell(values.get(i))
-            );
+        let mut header = format!("{:>4}", "rank");
+        for side in &sides {
+            let _ = write!(header, "  {} {:>9}", pad(side.as_str(), width), "score");
+        }
+        let _ = writeln!(out, "{}", header.trim_end());
+        let ranks = lists.iter().map(Vec::len).max().unwrap_or(0);
+        for i in 0..ranks {
+            let mut line = format!("{:>4}", i + 1);
+            for list in &lists {
+                let _ = match list.get(i) {
+                    Some(r) => write!(line, "  {} {:>9.4}", pad(&r.token, width), r.score),
+                    None => write!(line, "  {} {:>9}", pad("", width), ""),
+                };
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         out.push('\n');
     }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use glossa_index::Matching;
 use glossa_pipeline::{find_dataset, Dataset};
-use glossa_tables::{Circuit, Polarity, Side, UnitKind};
+use glossa_tables::{Circuit, EmbeddingChoice, Polarity, Side, UnitKind};
 
-use crate::args::{CircuitArg, DataArgs, KindArg, PolarityArg, SideArg};
+use crate::args::{CircuitArg, DataArgs, EmbeddingArg, KindArg, PolarityArg, SideArg};
 
 /// Where datasets live unless `--data` says otherwise.
 const DATA_ROOT: &str = "data";
@@ -41,6 +41,7 @@ pub fn matching(exact: bool) -> Matching {
 impl From<SideArg> for Side {
     fn from(side: SideArg) -> Side {
         match side {
+            SideArg::Gate => Side::Gate,
             SideArg::Key => Side::Key,
             SideArg::Value => Side::Value,
         }
@@ -70,6 +71,15 @@ impl From<CircuitArg> for Circuit {
         match circuit {
             CircuitArg::Vo => Circuit::Vo,
             CircuitArg::Qk => Circuit::Qk,
+        }
+    }
+}
+
+impl From<EmbeddingArg> for EmbeddingChoice {
+    fn from(embedding: EmbeddingArg) -> EmbeddingChoice {
+        match embedding {
+            EmbeddingArg::ReadWrite => EmbeddingChoice::ReadWrite,
+            EmbeddingArg::Output => EmbeddingChoice::Output,
         }
     }
 }

@@ -600,8 +600,6 @@ fn a_rotary_models_qk_circuit_at_an_offset_matches_the_reference() {
     let mut config = ExtractConfig::new(crate::common::shipped_model_dir().to_str().unwrap());
     config.out = Some(tmp.path().join("gpt2"));
     config.qk_offset = 2;
-    let error = extract(&config, &offline_hub(tmp.path()), &Silent)
-        .err()
-        .expect("refused");
+    let error = extract(&config, &offline_hub(tmp.path()), &Silent).expect_err("refused");
     assert!(error.to_string().contains("rotary"), "{error}");
 }

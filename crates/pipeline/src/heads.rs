@@ -112,8 +112,8 @@ pub fn circuit_factors(
 ) -> (Vec<f32>, Vec<f32>) {
     let weights = reading.circuit(model, layer, head, circuit);
     (
-        factor(&weights.src_embedding, tokens, &weights.src_weight),
-        factor(&weights.dst_embedding, tokens, &weights.dst_weight),
+        factor(weights.src_embedding, tokens, &weights.src_weight),
+        factor(weights.dst_embedding, tokens, &weights.dst_weight),
     )
 }
 
