@@ -10,12 +10,12 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads};
+use super::{check_layers, contiguous_heads, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
-use crate::model::{Architecture, LayerParts, Model, ModelShape};
+use crate::model::{Architecture, LayerParts, Model};
 use crate::source::ModelFiles;
 
 const BLOCK: &str = "encoder.layer";
@@ -24,46 +24,21 @@ const BLOCK: &str = "encoder.layer";
 #[derive(Debug, Deserialize)]
 struct BertConfig {
     model_type: String,
-    num_hidden_layers: usize,
-    num_attention_heads: usize,
-    hidden_size: usize,
-    intermediate_size: usize,
-    vocab_size: usize,
+    #[serde(flatten)]
+    dimensions: Dimensions,
 }
 
 /// Reads a BERT or RoBERTa checkpoint.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let bert: BertConfig = config.parse()?;
-    config.check_dimensions(&[
-        ("num_hidden_layers", Some(bert.num_hidden_layers)),
-        ("num_attention_heads", Some(bert.num_attention_heads)),
-        ("hidden_size", Some(bert.hidden_size)),
-        ("intermediate_size", Some(bert.intermediate_size)),
-        ("vocab_size", Some(bert.vocab_size)),
-    ])?;
-    if !bert.hidden_size.is_multiple_of(bert.num_attention_heads) {
-        return Err(config.invalid(format!(
-            "hidden_size {} is not a multiple of num_attention_heads {}",
-            bert.hidden_size, bert.num_attention_heads
-        )));
-    }
+    // The masked-LM head decodes through the word embeddings.
+    let shape = bert.dimensions.shape(&config, &HF_KEYS, true, false)?;
     let (architecture, name, roots): (_, _, &'static [&'static str]) =
         if bert.model_type == "roberta" {
             (Architecture::Roberta, "RoBERTa", &["roberta.", ""])
         } else {
             (Architecture::Bert, "BERT", &["bert.", ""])
         };
-    let shape = ModelShape {
-        layers: bert.num_hidden_layers,
-        heads: bert.num_attention_heads,
-        kv_heads: bert.num_attention_heads,
-        d_model: bert.hidden_size,
-        d_head: bert.hidden_size / bert.num_attention_heads,
-        d_ff: bert.intermediate_size,
-        vocab: bert.vocab_size,
-        tied_embeddings: true,
-        gated: false,
-    };
     let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
     let tensors = TensorLookup::new(&checkpoint, name, roots);
     let (d, d_ff) = (shape.d_model, shape.d_ff);

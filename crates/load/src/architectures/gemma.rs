@@ -13,12 +13,12 @@
 use serde::Deserialize;
 
 use super::llama::{layer, rotary_dims, Norms};
-use super::{check_heads, check_layers};
+use super::{check_layers, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
-use crate::model::{Architecture, Model, ModelShape, Rotary, RotaryPairing};
+use crate::model::{Architecture, Model, Rotary, RotaryPairing};
 use crate::source::ModelFiles;
 
 const NAME: &str = "Gemma";
@@ -30,14 +30,9 @@ const BLOCK: &str = "layers";
 #[derive(Debug, Deserialize)]
 struct GemmaConfig {
     model_type: String,
-    num_hidden_layers: usize,
-    num_attention_heads: usize,
-    num_key_value_heads: Option<usize>,
-    hidden_size: usize,
-    intermediate_size: usize,
-    vocab_size: usize,
-    head_dim: Option<usize>,
-    #[serde(default = "default_rope_theta")]
+    #[serde(flatten)]
+    dimensions: Dimensions,
+    #[serde(default = "super::default_rope_theta")]
     rope_theta: f64,
     /// Gemma 3's rate for local layers.
     rope_local_base_freq: Option<f64>,
@@ -53,10 +48,6 @@ struct MultimodalConfig {
     text_config: serde_json::Value,
 }
 
-fn default_rope_theta() -> f64 {
-    10_000.0
-}
-
 /// Reads a Gemma checkpoint.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let multimodal = config.model_type() == Some("gemma3");
@@ -66,7 +57,8 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     } else {
         config.parse()?
     };
-    let shape = gemma.shape(&config)?;
+    // Gemma always ties its embeddings; its configs do not say so.
+    let shape = gemma.dimensions.shape(&config, &HF_KEYS, true, true)?;
     let architecture = match gemma.model_type.as_str() {
         "gemma" => Architecture::Gemma,
         "gemma2" => Architecture::Gemma2,
@@ -116,37 +108,6 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
 }
 
 impl GemmaConfig {
-    fn shape(&self, config: &ConfigFile) -> Result<ModelShape> {
-        config.check_dimensions(&[
-            ("num_hidden_layers", Some(self.num_hidden_layers)),
-            ("num_attention_heads", Some(self.num_attention_heads)),
-            ("num_key_value_heads", self.num_key_value_heads),
-            ("hidden_size", Some(self.hidden_size)),
-            ("intermediate_size", Some(self.intermediate_size)),
-            ("vocab_size", Some(self.vocab_size)),
-            ("head_dim", self.head_dim),
-        ])?;
-        let shape = ModelShape {
-            layers: self.num_hidden_layers,
-            heads: self.num_attention_heads,
-            kv_heads: self.num_key_value_heads.unwrap_or(self.num_attention_heads),
-            d_model: self.hidden_size,
-            d_head: self
-                .head_dim
-                .unwrap_or(self.hidden_size / self.num_attention_heads),
-            d_ff: self.intermediate_size,
-            vocab: self.vocab_size,
-            tied_embeddings: true,
-            gated: true,
-        };
-        check_heads(
-            config,
-            &shape,
-            ["num_attention_heads", "num_key_value_heads"],
-        )?;
-        Ok(shape)
-    }
-
     /// The rotary base of layer `l`: Gemma 3's local layers turn at their own rate.
     fn rope_base(&self, l: usize) -> f64 {
         let Some(local) = self.rope_local_base_freq else {

@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads, output_embedding};
+use super::{check_layers, contiguous_heads, output_embedding, Dimensions, GPT2_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
@@ -26,12 +26,8 @@ const BLOCK: &str = "h";
 /// The keys of `config.json` GPT-2 uses (`GPT2Config`).
 #[derive(Debug, Deserialize)]
 struct Gpt2Config {
-    n_layer: usize,
-    n_head: usize,
-    n_embd: usize,
-    /// `null` in most checkpoints, meaning 4 × n_embd.
-    n_inner: Option<usize>,
-    vocab_size: usize,
+    #[serde(flatten)]
+    dimensions: Dimensions,
     /// `GPT2Config` ties the embeddings unless told otherwise.
     #[serde(default = "tied_by_default")]
     tie_word_embeddings: bool,
@@ -43,7 +39,12 @@ fn tied_by_default() -> bool {
 
 /// Reads a GPT-2 checkpoint: the config's shape first, then the weights.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
-    let shape = config.parse::<Gpt2Config>()?.shape(&config)?;
+    let gpt2: Gpt2Config = config.parse()?;
+    // `n_head` only splits `n_embd` into heads: no GPT-2 tensor has a
+    // per-head axis, so divisibility is all the weights can confirm.
+    let shape = gpt2
+        .dimensions
+        .shape(&config, &GPT2_KEYS, gpt2.tie_word_embeddings, false)?;
     let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
     let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
     let (d, vocab) = (shape.d_model, shape.vocab);
@@ -93,37 +94,4 @@ fn layer(block: &TensorLookup, shape: &ModelShape) -> Result<LayerParts> {
         ff_norm: block.optional_vector("ln_2.weight", d)?,
         rotary: None,
     })
-}
-
-impl Gpt2Config {
-    /// The canonical shape, refusing dimensions no GPT-2 can have.
-    ///
-    /// `n_head` only splits `n_embd` into heads: no GPT-2 tensor has a
-    /// per-head axis, so divisibility is all the weights can confirm.
-    fn shape(&self, config: &ConfigFile) -> Result<ModelShape> {
-        config.check_dimensions(&[
-            ("n_layer", Some(self.n_layer)),
-            ("n_head", Some(self.n_head)),
-            ("n_embd", Some(self.n_embd)),
-            ("n_inner", self.n_inner),
-            ("vocab_size", Some(self.vocab_size)),
-        ])?;
-        if !self.n_embd.is_multiple_of(self.n_head) {
-            return Err(config.invalid(format!(
-                "n_embd {} is not a multiple of n_head {}",
-                self.n_embd, self.n_head
-            )));
-        }
-        Ok(ModelShape {
-            layers: self.n_layer,
-            heads: self.n_head,
-            kv_heads: self.n_head,
-            d_model: self.n_embd,
-            d_head: self.n_embd / self.n_head,
-            d_ff: self.n_inner.unwrap_or(4 * self.n_embd),
-            vocab: self.vocab_size,
-            tied_embeddings: self.tie_word_embeddings,
-            gated: false,
-        })
-    }
 }

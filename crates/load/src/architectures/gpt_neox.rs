@@ -6,12 +6,12 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, output_embedding};
+use super::{check_layers, output_embedding, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
-use crate::model::{Architecture, HeadParts, LayerParts, Model, ModelShape, Rotary, RotaryPairing};
+use crate::model::{Architecture, HeadParts, LayerParts, Model, Rotary, RotaryPairing};
 use crate::source::ModelFiles;
 
 const NAME: &str = "GPT-NeoX";
@@ -23,14 +23,11 @@ const BLOCK: &str = "layers";
 /// The keys of `config.json` GPT-NeoX uses.
 #[derive(Debug, Deserialize)]
 struct NeoxConfig {
-    num_hidden_layers: usize,
-    num_attention_heads: usize,
-    hidden_size: usize,
-    intermediate_size: usize,
-    vocab_size: usize,
+    #[serde(flatten)]
+    dimensions: Dimensions,
     #[serde(default = "default_rotary_pct")]
     rotary_pct: f64,
-    #[serde(default = "default_rotary_base")]
+    #[serde(default = "super::default_rope_theta")]
     rotary_emb_base: f64,
     #[serde(default)]
     tie_word_embeddings: bool,
@@ -40,37 +37,12 @@ fn default_rotary_pct() -> f64 {
     0.25
 }
 
-fn default_rotary_base() -> f64 {
-    10_000.0
-}
-
 /// Reads a GPT-NeoX checkpoint.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let neox: NeoxConfig = config.parse()?;
-    config.check_dimensions(&[
-        ("num_hidden_layers", Some(neox.num_hidden_layers)),
-        ("num_attention_heads", Some(neox.num_attention_heads)),
-        ("hidden_size", Some(neox.hidden_size)),
-        ("intermediate_size", Some(neox.intermediate_size)),
-        ("vocab_size", Some(neox.vocab_size)),
-    ])?;
-    if !neox.hidden_size.is_multiple_of(neox.num_attention_heads) {
-        return Err(config.invalid(format!(
-            "hidden_size {} is not a multiple of num_attention_heads {}",
-            neox.hidden_size, neox.num_attention_heads
-        )));
-    }
-    let shape = ModelShape {
-        layers: neox.num_hidden_layers,
-        heads: neox.num_attention_heads,
-        kv_heads: neox.num_attention_heads,
-        d_model: neox.hidden_size,
-        d_head: neox.hidden_size / neox.num_attention_heads,
-        d_ff: neox.intermediate_size,
-        vocab: neox.vocab_size,
-        tied_embeddings: neox.tie_word_embeddings,
-        gated: false,
-    };
+    let shape = neox
+        .dimensions
+        .shape(&config, &HF_KEYS, neox.tie_word_embeddings, false)?;
     let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
     let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
     let top = TensorLookup::new(&checkpoint, NAME, &[""]);

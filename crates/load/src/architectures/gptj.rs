@@ -6,12 +6,12 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads, output_embedding};
+use super::{check_layers, contiguous_heads, output_embedding, Dimensions, GPT2_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
-use crate::model::{Architecture, LayerParts, Model, ModelShape, Rotary, RotaryPairing};
+use crate::model::{Architecture, LayerParts, Model, Rotary, RotaryPairing};
 use crate::source::ModelFiles;
 
 const NAME: &str = "GPT-J";
@@ -20,52 +20,24 @@ const ROOTS: &[&str] = &["transformer.", ""];
 
 const BLOCK: &str = "h";
 
-/// The keys of `config.json` GPT-J uses.
+/// The keys of `config.json` GPT-J uses: GPT-2's names, and its rotary dims.
 #[derive(Debug, Deserialize)]
 struct GptjConfig {
-    n_layer: usize,
-    n_head: usize,
-    n_embd: usize,
-    /// `null` in most checkpoints, meaning 4 × n_embd.
-    n_inner: Option<usize>,
-    vocab_size: usize,
+    #[serde(flatten)]
+    dimensions: Dimensions,
     /// Absent: every dim of a head turns.
     rotary_dim: Option<usize>,
     #[serde(default)]
     tie_word_embeddings: bool,
 }
 
-/// GPT-J's rotary base, fixed by the architecture.
-const ROTARY_BASE: f64 = 10_000.0;
-
 /// Reads a GPT-J checkpoint.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let gptj: GptjConfig = config.parse()?;
-    config.check_dimensions(&[
-        ("n_layer", Some(gptj.n_layer)),
-        ("n_head", Some(gptj.n_head)),
-        ("n_embd", Some(gptj.n_embd)),
-        ("n_inner", gptj.n_inner),
-        ("vocab_size", Some(gptj.vocab_size)),
-        ("rotary_dim", gptj.rotary_dim),
-    ])?;
-    if !gptj.n_embd.is_multiple_of(gptj.n_head) {
-        return Err(config.invalid(format!(
-            "n_embd {} is not a multiple of n_head {}",
-            gptj.n_embd, gptj.n_head
-        )));
-    }
-    let shape = ModelShape {
-        layers: gptj.n_layer,
-        heads: gptj.n_head,
-        kv_heads: gptj.n_head,
-        d_model: gptj.n_embd,
-        d_head: gptj.n_embd / gptj.n_head,
-        d_ff: gptj.n_inner.unwrap_or(4 * gptj.n_embd),
-        vocab: gptj.vocab_size,
-        tied_embeddings: gptj.tie_word_embeddings,
-        gated: false,
-    };
+    config.check_dimensions(&[("rotary_dim", gptj.rotary_dim)])?;
+    let shape = gptj
+        .dimensions
+        .shape(&config, &GPT2_KEYS, gptj.tie_word_embeddings, false)?;
     let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
     let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
     let top = TensorLookup::new(&checkpoint, NAME, &[""]);
@@ -74,7 +46,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let embedding = tensors.matrix("wte.weight", [shape.vocab, d])?;
     let unembedding = output_embedding(&top, "lm_head.weight", &shape, &embedding)?;
     let rotary = Rotary {
-        base: ROTARY_BASE,
+        base: super::default_rope_theta(),
         dims: gptj.rotary_dim.unwrap_or(shape.d_head).min(shape.d_head) & !1,
         pairing: RotaryPairing::Adjacent,
     };

@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::{check_heads, check_layers, contiguous_heads, output_embedding};
+use super::{check_layers, contiguous_heads, output_embedding, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
@@ -30,16 +30,9 @@ const BLOCK: &str = "layers";
 #[derive(Debug, Deserialize)]
 struct LlamaConfig {
     model_type: String,
-    num_hidden_layers: usize,
-    num_attention_heads: usize,
-    /// Absent in older configs, meaning one key and value head per query head.
-    num_key_value_heads: Option<usize>,
-    hidden_size: usize,
-    intermediate_size: usize,
-    vocab_size: usize,
-    /// Absent in most configs, meaning hidden_size / num_attention_heads.
-    head_dim: Option<usize>,
-    #[serde(default = "default_rope_theta")]
+    #[serde(flatten)]
+    dimensions: Dimensions,
+    #[serde(default = "super::default_rope_theta")]
     rope_theta: f64,
     /// Phi-style partial rotary; LLaMA rotates every dim.
     partial_rotary_factor: Option<f64>,
@@ -48,14 +41,12 @@ struct LlamaConfig {
     tie_word_embeddings: bool,
 }
 
-fn default_rope_theta() -> f64 {
-    10_000.0
-}
-
 /// Reads a LLaMA-family checkpoint.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let llama: LlamaConfig = config.parse()?;
-    let shape = llama.shape(&config)?;
+    let shape = llama
+        .dimensions
+        .shape(&config, &HF_KEYS, llama.tie_word_embeddings, true)?;
     let architecture = match llama.model_type.as_str() {
         "mistral" => Architecture::Mistral,
         "qwen2" => Architecture::Qwen2,
@@ -168,38 +159,5 @@ pub(super) fn rotary_dims(d_head: usize, partial: Option<f64>) -> usize {
         // Even, so that every rotated dim has its partner.
         Some(factor) => ((d_head as f64 * factor) as usize) & !1,
         None => d_head,
-    }
-}
-
-impl LlamaConfig {
-    fn shape(&self, config: &ConfigFile) -> Result<ModelShape> {
-        config.check_dimensions(&[
-            ("num_hidden_layers", Some(self.num_hidden_layers)),
-            ("num_attention_heads", Some(self.num_attention_heads)),
-            ("num_key_value_heads", self.num_key_value_heads),
-            ("hidden_size", Some(self.hidden_size)),
-            ("intermediate_size", Some(self.intermediate_size)),
-            ("vocab_size", Some(self.vocab_size)),
-            ("head_dim", self.head_dim),
-        ])?;
-        let shape = ModelShape {
-            layers: self.num_hidden_layers,
-            heads: self.num_attention_heads,
-            kv_heads: self.num_key_value_heads.unwrap_or(self.num_attention_heads),
-            d_model: self.hidden_size,
-            d_head: self
-                .head_dim
-                .unwrap_or(self.hidden_size / self.num_attention_heads),
-            d_ff: self.intermediate_size,
-            vocab: self.vocab_size,
-            tied_embeddings: self.tie_word_embeddings,
-            gated: true,
-        };
-        check_heads(
-            config,
-            &shape,
-            ["num_attention_heads", "num_key_value_heads"],
-        )?;
-        Ok(shape)
     }
 }

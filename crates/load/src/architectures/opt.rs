@@ -6,12 +6,12 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads, output_embedding};
+use super::{check_layers, contiguous_heads, output_embedding, Dimensions, Keys, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
-use crate::model::{Architecture, LayerParts, Model, ModelShape};
+use crate::model::{Architecture, LayerParts, Model};
 use crate::source::ModelFiles;
 
 const NAME: &str = "OPT";
@@ -23,11 +23,8 @@ const BLOCK: &str = "layers";
 /// The keys of `config.json` OPT uses.
 #[derive(Debug, Deserialize)]
 struct OptConfig {
-    num_hidden_layers: usize,
-    num_attention_heads: usize,
-    hidden_size: usize,
-    ffn_dim: usize,
-    vocab_size: usize,
+    #[serde(flatten)]
+    dimensions: Dimensions,
     word_embed_proj_dim: Option<usize>,
     /// Post-norm OPT (350m) normalises after each block: no norm feeds a
     /// block's input.
@@ -48,40 +45,23 @@ fn tied() -> bool {
 /// Reads an OPT checkpoint.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let opt: OptConfig = config.parse()?;
-    config.check_dimensions(&[
-        ("num_hidden_layers", Some(opt.num_hidden_layers)),
-        ("num_attention_heads", Some(opt.num_attention_heads)),
-        ("hidden_size", Some(opt.hidden_size)),
-        ("ffn_dim", Some(opt.ffn_dim)),
-        ("vocab_size", Some(opt.vocab_size)),
-    ])?;
+    const OPT_KEYS: Keys = Keys {
+        ff: "ffn_dim",
+        ..HF_KEYS
+    };
+    let shape = opt
+        .dimensions
+        .shape(&config, &OPT_KEYS, opt.tie_word_embeddings, false)?;
     if opt
         .word_embed_proj_dim
-        .is_some_and(|width| width != opt.hidden_size)
+        .is_some_and(|width| width != shape.d_model)
     {
         return Err(config.invalid(format!(
             "word_embed_proj_dim {} differs from hidden_size {}: the embeddings are projected in and out, which Glossa does not read",
             opt.word_embed_proj_dim.unwrap_or_default(),
-            opt.hidden_size
+            shape.d_model
         )));
     }
-    if !opt.hidden_size.is_multiple_of(opt.num_attention_heads) {
-        return Err(config.invalid(format!(
-            "hidden_size {} is not a multiple of num_attention_heads {}",
-            opt.hidden_size, opt.num_attention_heads
-        )));
-    }
-    let shape = ModelShape {
-        layers: opt.num_hidden_layers,
-        heads: opt.num_attention_heads,
-        kv_heads: opt.num_attention_heads,
-        d_model: opt.hidden_size,
-        d_head: opt.hidden_size / opt.num_attention_heads,
-        d_ff: opt.ffn_dim,
-        vocab: opt.vocab_size,
-        tied_embeddings: opt.tie_word_embeddings,
-        gated: false,
-    };
     let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
     let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
     let top = TensorLookup::new(&checkpoint, NAME, &[""]);

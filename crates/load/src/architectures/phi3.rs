@@ -6,12 +6,12 @@
 use serde::Deserialize;
 
 use super::llama::rotary_dims;
-use super::{check_heads, check_layers, contiguous_heads, output_embedding};
+use super::{check_layers, contiguous_heads, output_embedding, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
-use crate::model::{Architecture, LayerParts, Model, ModelShape, Rotary, RotaryPairing};
+use crate::model::{Architecture, LayerParts, Model, Rotary, RotaryPairing};
 use crate::source::ModelFiles;
 
 const NAME: &str = "Phi-3";
@@ -23,50 +23,21 @@ const BLOCK: &str = "layers";
 /// The keys of `config.json` Phi-3 uses.
 #[derive(Debug, Deserialize)]
 struct Phi3Config {
-    num_hidden_layers: usize,
-    num_attention_heads: usize,
-    num_key_value_heads: Option<usize>,
-    hidden_size: usize,
-    intermediate_size: usize,
-    vocab_size: usize,
-    #[serde(default = "default_rope_theta")]
+    #[serde(flatten)]
+    dimensions: Dimensions,
+    #[serde(default = "super::default_rope_theta")]
     rope_theta: f64,
     partial_rotary_factor: Option<f64>,
     #[serde(default)]
     tie_word_embeddings: bool,
 }
 
-fn default_rope_theta() -> f64 {
-    10_000.0
-}
-
 /// Reads a Phi-3 checkpoint.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let phi: Phi3Config = config.parse()?;
-    config.check_dimensions(&[
-        ("num_hidden_layers", Some(phi.num_hidden_layers)),
-        ("num_attention_heads", Some(phi.num_attention_heads)),
-        ("num_key_value_heads", phi.num_key_value_heads),
-        ("hidden_size", Some(phi.hidden_size)),
-        ("intermediate_size", Some(phi.intermediate_size)),
-        ("vocab_size", Some(phi.vocab_size)),
-    ])?;
-    let shape = ModelShape {
-        layers: phi.num_hidden_layers,
-        heads: phi.num_attention_heads,
-        kv_heads: phi.num_key_value_heads.unwrap_or(phi.num_attention_heads),
-        d_model: phi.hidden_size,
-        d_head: phi.hidden_size / phi.num_attention_heads,
-        d_ff: phi.intermediate_size,
-        vocab: phi.vocab_size,
-        tied_embeddings: phi.tie_word_embeddings,
-        gated: true,
-    };
-    check_heads(
-        &config,
-        &shape,
-        ["num_attention_heads", "num_key_value_heads"],
-    )?;
+    let shape = phi
+        .dimensions
+        .shape(&config, &HF_KEYS, phi.tie_word_embeddings, true)?;
     let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
     let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
     let top = TensorLookup::new(&checkpoint, NAME, &[""]);
