@@ -24,20 +24,30 @@ pub(crate) struct Tensor {
     pub(crate) data: Vec<f32>,
 }
 
+/// Values and shape of the tensor called `name` among `tensors`.
+pub(crate) fn find<'a>(tensors: &'a [Tensor], name: &str) -> Option<(&'a [f32], &'a [usize])> {
+    tensors
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| (t.data.as_slice(), t.shape.as_slice()))
+}
+
+/// `tensors` as `(name, values, shape)`, in order.
+pub(crate) fn listed(tensors: &[Tensor]) -> impl Iterator<Item = (&str, &[f32], &[usize])> {
+    tensors
+        .iter()
+        .map(|t| (t.name.as_str(), t.data.as_slice(), t.shape.as_slice()))
+}
+
 impl Gpt2Weights {
     /// Values and shape of the tensor called `name` (without `transformer.`).
     pub fn tensor(&self, name: &str) -> Option<(&[f32], &[usize])> {
-        self.tensors
-            .iter()
-            .find(|t| t.name == name)
-            .map(|t| (t.data.as_slice(), t.shape.as_slice()))
+        find(&self.tensors, name)
     }
 
     /// All tensors as `(name, values, shape)`, in state-dict order.
     pub fn tensors(&self) -> impl Iterator<Item = (&str, &[f32], &[usize])> {
-        self.tensors
-            .iter()
-            .map(|t| (t.name.as_str(), t.data.as_slice(), t.shape.as_slice()))
+        listed(&self.tensors)
     }
 
     /// The input embedding `wte.weight`, `[vocab_size, n_embd]`.

@@ -348,17 +348,12 @@ impl FamilyModel {
     /// parameter called `name`, the full name the file gives it (e.g.
     /// `model.layers.0.self_attn.q_proj.weight`). Buffers are not parameters.
     pub fn tensor(&self, name: &str) -> Option<(&[f32], &[usize])> {
-        self.tensors
-            .iter()
-            .find(|t| t.name == name)
-            .map(|t| (t.data.as_slice(), t.shape.as_slice()))
+        crate::weights::find(&self.tensors, name)
     }
 
     /// All parameters as `(name, values, shape)`, in state-dict order.
     pub fn tensors(&self) -> impl Iterator<Item = (&str, &[f32], &[usize])> {
-        self.tensors
-            .iter()
-            .map(|t| (t.name.as_str(), t.data.as_slice(), t.shape.as_slice()))
+        crate::weights::listed(&self.tensors)
     }
 
     /// The `config.json` text transformers would write for this model.
