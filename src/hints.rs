@@ -81,7 +81,7 @@ fn pipeline_hint(error: &PipelineError) -> Option<String> {
         E::NoNeurons { .. } => "extract again without --no-neurons",
         E::WrongLayer { .. } => "`glossa verify` lists what else is wrong; extract the dataset again",
         E::Table(glossa_tables::TableError::SchemaVersion { .. }) => {
-            "extract the dataset again with this glossa (`glossa extract --force ...`)"
+            "run the same `glossa extract` again with this glossa: it replaces the dataset"
         }
         _ => return None,
     };

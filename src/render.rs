@@ -172,6 +172,9 @@ pub fn head_table(
                 " (frobenius {:.4}, max {:.4}, min {:.4}",
                 s.frobenius_norm, s.max_entry, s.min_entry
             );
+            if s.kv_head != s.head {
+                let _ = write!(out, ", reads key/value head {}", s.kv_head);
+            }
             if let Some(copying) = s.copying_score {
                 let _ = write!(out, ", copying score {copying:.3}");
             }
@@ -325,10 +328,7 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
     };
     let neurons = extracted(
         options.neurons,
-        format!(
-            "k = {} tokens at each end of every key and value list",
-            options.k
-        ),
+        format!("k = {} tokens at each end of every neuron list", options.k),
     );
     let pruning = match options.head_pruning {
         glossa_tables::HeadPruning::Bounds => "bounds",
@@ -343,6 +343,23 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
     );
     let _ = writeln!(out, "neurons   {neurons}");
     let _ = writeln!(out, "heads     {heads}");
+    let embedding = match options.embedding {
+        glossa_tables::EmbeddingChoice::ReadWrite => {
+            "keys, gates and what heads read through the input embedding; values and what heads write through the output embedding"
+        }
+        glossa_tables::EmbeddingChoice::Output => "everything through the output embedding",
+    };
+    let _ = writeln!(out, "reading   {embedding}");
+    let _ = writeln!(
+        out,
+        "norms     {}; QK at relative offset {}",
+        if options.fold_norm {
+            "gains folded into the weights"
+        } else {
+            "raw weights (gains not folded)"
+        },
+        options.qk_offset
+    );
     let mut exclude = Vec::new();
     if options.exclude_same {
         exclude.push("same");
