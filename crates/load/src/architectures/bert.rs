@@ -10,7 +10,7 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads, Dimensions, HF_KEYS};
+use super::shared::{check_layers, contiguous_heads, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;

@@ -13,7 +13,7 @@
 use serde::Deserialize;
 
 use super::llama::{layer, rotary_dims, Norms};
-use super::{check_layers, Dimensions, HF_KEYS};
+use super::shared::{check_layers, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
@@ -32,7 +32,7 @@ struct GemmaConfig {
     model_type: String,
     #[serde(flatten)]
     dimensions: Dimensions,
-    #[serde(default = "super::default_rope_theta")]
+    #[serde(default = "super::shared::default_rope_theta")]
     rope_theta: f64,
     /// Gemma 3's rate for local layers.
     rope_local_base_freq: Option<f64>,

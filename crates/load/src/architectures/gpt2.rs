@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads, output_embedding, Dimensions, GPT2_KEYS};
+use super::shared::{check_layers, contiguous_heads, output_embedding, Dimensions, GPT2_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, output_embedding, Dimensions, HF_KEYS};
+use super::shared::{check_layers, output_embedding, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
@@ -27,7 +27,7 @@ struct NeoxConfig {
     dimensions: Dimensions,
     #[serde(default = "default_rotary_pct")]
     rotary_pct: f64,
-    #[serde(default = "super::default_rope_theta")]
+    #[serde(default = "super::shared::default_rope_theta")]
     rotary_emb_base: f64,
     #[serde(default)]
     tie_word_embeddings: bool,

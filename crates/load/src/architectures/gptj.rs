@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads, output_embedding, Dimensions, GPT2_KEYS};
+use super::shared::{check_layers, contiguous_heads, output_embedding, Dimensions, GPT2_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
@@ -46,7 +46,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let embedding = tensors.matrix("wte.weight", [shape.vocab, d])?;
     let unembedding = output_embedding(&top, "lm_head.weight", &shape, &embedding)?;
     let rotary = Rotary {
-        base: super::default_rope_theta(),
+        base: super::shared::default_rope_theta(),
         dims: gptj.rotary_dim.unwrap_or(shape.d_head).min(shape.d_head) & !1,
         pairing: RotaryPairing::Adjacent,
     };

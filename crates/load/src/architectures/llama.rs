@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads, output_embedding, Dimensions, HF_KEYS};
+use super::shared::{check_layers, contiguous_heads, output_embedding, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
@@ -32,7 +32,7 @@ struct LlamaConfig {
     model_type: String,
     #[serde(flatten)]
     dimensions: Dimensions,
-    #[serde(default = "super::default_rope_theta")]
+    #[serde(default = "super::shared::default_rope_theta")]
     rope_theta: f64,
     /// Phi-style partial rotary; LLaMA rotates every dim.
     partial_rotary_factor: Option<f64>,

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::{check_layers, contiguous_heads, output_embedding, Dimensions, Keys, HF_KEYS};
+use super::shared::{check_layers, contiguous_heads, output_embedding, Dimensions, Keys, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;

@@ -6,7 +6,7 @@
 use serde::Deserialize;
 
 use super::llama::rotary_dims;
-use super::{check_layers, contiguous_heads, output_embedding, Dimensions, HF_KEYS};
+use super::shared::{check_layers, contiguous_heads, output_embedding, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
@@ -25,7 +25,7 @@ const BLOCK: &str = "layers";
 struct Phi3Config {
     #[serde(flatten)]
     dimensions: Dimensions,
-    #[serde(default = "super::default_rope_theta")]
+    #[serde(default = "super::shared::default_rope_theta")]
     rope_theta: f64,
     partial_rotary_factor: Option<f64>,
     #[serde(default)]
