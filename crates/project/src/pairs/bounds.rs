@@ -29,8 +29,8 @@ use crate::kernel::multiply;
 use crate::view::MatrixView;
 
 use super::factor::{balance, gamma, norm, not_nan, slack, Moments, U32, U64};
+use super::lists::Pruning;
 use super::rows::Rows;
-use super::Pruning;
 
 /// Rows per chunk when streaming a factor: the chunk and its product with T
 /// stay in cache, and the f32 Gram of one chunk is accurate enough before it

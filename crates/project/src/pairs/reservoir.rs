@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::Pair;
+use super::lists::Pair;
 
 /// Keeps the k best pairs seen so far.
 ///

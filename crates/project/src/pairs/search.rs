@@ -4,9 +4,9 @@ use crate::kernel::multiply;
 use crate::view::MatrixView;
 
 use super::bounds::{Profile, Reach};
+use super::lists::{Pair, PairExtremes, PairStats, Pruning};
 use super::reservoir::PairReservoir;
 use super::rows::Rows;
-use super::{Pair, PairExtremes, PairStats, Pruning};
 
 /// Rows of A and of B per tile.
 ///

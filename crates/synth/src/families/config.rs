@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use super::layout::{type_vocab_size, IMAGE_SIZE, PATCH_SIZE, ROTARY_BASE, VISION_HIDDEN};
+use super::spec::{Family, FamilySpec};
 use super::vocab::{specials, Specials};
-use super::{Family, FamilySpec};
 use crate::error::Result;
 
 /// Image tokens Gemma 3 multimodal keeps beyond the tokenizer (begin of

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::{Family, FamilySpec};
+use super::spec::{Family, FamilySpec};
 use crate::checkpoint::{Format, Stored};
 use crate::spec::{Dtype, Init, Parameter, INIT_STD};
 

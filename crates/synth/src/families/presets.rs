@@ -1,6 +1,6 @@
 //! One small spec per family, and one per layout variant loaders must meet.
 
-use super::{Family, FamilySpec, TokenizerKind};
+use super::spec::{Family, FamilySpec, TokenizerKind};
 use crate::spec::Dtype;
 
 /// Every preset as `(name, spec)`. All are tiny (width 32 to 64, 2 or 3

@@ -19,7 +19,7 @@ use tokenizers::processors::template::TemplateProcessing;
 use tokenizers::processors::PostProcessorWrapper;
 use tokenizers::{AddedToken, Tokenizer, TokenizerBuilder, TokenizerImpl};
 
-use super::TokenizerKind;
+use super::spec::TokenizerKind;
 use crate::error::{Error, Result};
 use crate::tokenizer::{train_byte_level, train_tokenizer, END_OF_TEXT_ID};
 
