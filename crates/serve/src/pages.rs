@@ -362,7 +362,7 @@ async fn neuron_page(
         r#"<nav class="crumbs"><a href="{}">{}</a> › <a href="{}">layer {layer}</a> › neuron {neuron}</nav>
 <h1>Layer {layer}, neuron {neuron}</h1>
 <p class="pager">{} · {}</p>
-<p class="muted">Tokens whose unembedding rows score highest (top) and lowest (bottom) against the neuron's key (input weights: what it reads) and value (output weights: what it writes).</p>"#,
+<p class="muted">Tokens whose embedding rows score highest (top) and lowest (bottom) against the neuron's key and gate (input weights: what it reads, through the input embedding) and value (output weights: what it writes, through the output embedding).</p>"#,
         base(ds),
         escape(ds),
         layer_url(ds, layer),
