@@ -23,6 +23,17 @@ pub enum WeightsFormat {
     PytorchPickle,
 }
 
+impl WeightsFormat {
+    /// The name recorded in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WeightsFormat::Safetensors => "safetensors",
+            WeightsFormat::ShardedSafetensors => "sharded_safetensors",
+            WeightsFormat::PytorchPickle => "pytorch_pickle",
+        }
+    }
+}
+
 /// One tensor of a safetensors file: where its bytes lie in the map.
 struct MappedTensor {
     map: Arc<Mmap>,

@@ -12,7 +12,7 @@
 
 use serde::Deserialize;
 
-use super::llama::{layer, rotary_dims, Norms};
+use super::llama::{layer, Norms};
 use super::shared::{check_layers, Dimensions, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
@@ -87,7 +87,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         .map(|l| {
             let rotary = Rotary {
                 base: gemma.rope_base(l),
-                dims: rotary_dims(shape.d_head, None),
+                dims: shape.d_head,
                 pairing: RotaryPairing::Halves,
             };
             layer(&blocks.pp(l), &shape, &norms, Some(rotary))

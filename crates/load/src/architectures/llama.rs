@@ -26,19 +26,31 @@ const ROOTS: &[&str] = &["model.", ""];
 /// Block `l`'s tensors are named `layers.{l}.…`.
 const BLOCK: &str = "layers";
 
-/// The keys of `config.json` the LLaMA family uses.
+/// The keys of `config.json` the LLaMA family uses, and Phi-3 with it.
 #[derive(Debug, Deserialize)]
-struct LlamaConfig {
+pub(super) struct LlamaConfig {
     model_type: String,
     #[serde(flatten)]
-    dimensions: Dimensions,
+    pub(super) dimensions: Dimensions,
     #[serde(default = "super::shared::default_rope_theta")]
     rope_theta: f64,
     /// Phi-style partial rotary; LLaMA rotates every dim.
     partial_rotary_factor: Option<f64>,
     /// `LlamaConfig` leaves the embeddings untied unless told.
     #[serde(default)]
-    tie_word_embeddings: bool,
+    pub(super) tie_word_embeddings: bool,
+}
+
+impl LlamaConfig {
+    /// Rotary embeddings on the first `partial_rotary_factor` of each head
+    /// (all of it by default), dim i with dim i + dims/2.
+    pub(super) fn rotary(&self, d_head: usize) -> Rotary {
+        Rotary {
+            base: self.rope_theta,
+            dims: rotary_dims(d_head, self.partial_rotary_factor),
+            pairing: RotaryPairing::Halves,
+        }
+    }
 }
 
 /// Reads a LLaMA-family checkpoint.
@@ -61,11 +73,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
 
     let embedding = tensors.matrix("embed_tokens.weight", [vocab, d])?;
     let unembedding = output_embedding(&top, "lm_head.weight", &shape, &embedding)?;
-    let rotary = Some(Rotary {
-        base: llama.rope_theta,
-        dims: rotary_dims(shape.d_head, llama.partial_rotary_factor),
-        pairing: RotaryPairing::Halves,
-    });
+    let rotary = Some(llama.rotary(shape.d_head));
     let blocks = tensors.pp(BLOCK);
     let layers = (0..shape.layers)
         .map(|l| {
@@ -154,7 +162,7 @@ pub(super) fn layer(
 }
 
 /// The dims of a head that rotary embeddings turn.
-pub(super) fn rotary_dims(d_head: usize, partial: Option<f64>) -> usize {
+fn rotary_dims(d_head: usize, partial: Option<f64>) -> usize {
     match partial {
         // Even, so that every rotated dim has its partner.
         Some(factor) => ((d_head as f64 * factor) as usize) & !1,

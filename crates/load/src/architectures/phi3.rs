@@ -3,15 +3,13 @@
 //! gate rows, then the up rows. Rotary embeddings may turn only the first
 //! `partial_rotary_factor` of each head.
 
-use serde::Deserialize;
-
-use super::llama::rotary_dims;
-use super::shared::{check_layers, contiguous_heads, output_embedding, Dimensions, HF_KEYS};
+use super::llama::LlamaConfig;
+use super::shared::{check_layers, contiguous_heads, output_embedding, HF_KEYS};
 use crate::checkpoint::Checkpoint;
 use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
-use crate::model::{Architecture, LayerParts, Model, Rotary, RotaryPairing};
+use crate::model::{Architecture, LayerParts, Model};
 use crate::source::ModelFiles;
 
 const NAME: &str = "Phi-3";
@@ -20,21 +18,10 @@ const ROOTS: &[&str] = &["model.", ""];
 
 const BLOCK: &str = "layers";
 
-/// The keys of `config.json` Phi-3 uses.
-#[derive(Debug, Deserialize)]
-struct Phi3Config {
-    #[serde(flatten)]
-    dimensions: Dimensions,
-    #[serde(default = "super::shared::default_rope_theta")]
-    rope_theta: f64,
-    partial_rotary_factor: Option<f64>,
-    #[serde(default)]
-    tie_word_embeddings: bool,
-}
-
 /// Reads a Phi-3 checkpoint.
 pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
-    let phi: Phi3Config = config.parse()?;
+    // Phi-3's config keys are LLaMA's.
+    let phi: LlamaConfig = config.parse()?;
     let shape = phi
         .dimensions
         .shape(&config, &HF_KEYS, phi.tie_word_embeddings, true)?;
@@ -45,11 +32,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     let (d, d_ff, dh) = (shape.d_model, shape.d_ff, shape.d_head);
     let embedding = tensors.matrix("embed_tokens.weight", [shape.vocab, d])?;
     let unembedding = output_embedding(&top, "lm_head.weight", &shape, &embedding)?;
-    let rotary = Rotary {
-        base: phi.rope_theta,
-        dims: rotary_dims(dh, phi.partial_rotary_factor),
-        pairing: RotaryPairing::Halves,
-    };
+    let rotary = phi.rotary(dh);
     let (q_rows, kv_rows) = (shape.heads * dh, shape.kv_heads * dh);
     let blocks = tensors.pp(BLOCK);
     let layers = (0..shape.layers)

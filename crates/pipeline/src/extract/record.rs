@@ -155,7 +155,7 @@ impl Record<'_> {
                     HeadPruning::Bounds
                 },
                 threads: rayon::current_num_threads(),
-                weights_format: serde_name(self.files.weights_format),
+                weights_format: self.files.weights_format.as_str().to_string(),
                 embedding: config.embedding,
                 fold_norm: config.fold_norm,
                 qk_offset: config.qk_offset,
@@ -170,13 +170,5 @@ impl Record<'_> {
             row_counts: std::mem::take(&mut books.row_counts),
             timings: std::mem::take(&mut books.timings),
         }
-    }
-}
-
-/// The name serde gives a unit variant (`safetensors`, `gpt2`).
-pub(super) fn serde_name(value: impl serde::Serialize) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
     }
 }
