@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use glossa_tables::schema::SCHEMA_VERSION;
 use glossa_tables::{
-    parquet_rows, read_head_rows, read_neuron_rows, sha256_file, Layout, Manifest, Table,
-    TableError, TableKind,
+    first_non_finite_score, parquet_rows, sha256_file, Layout, Manifest, Table, TableError,
+    TableKind,
 };
 
 use crate::index::{expected_entries, open_checked};
@@ -303,20 +303,14 @@ fn counts(counts: &BTreeMap<TableKind, u64>) -> String {
 fn check_scores(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
     let mut problems = Vec::new();
     for record in &manifest.tables {
-        let path = layout.file(&record.path);
-        let scores = match Table::parse(&record.path) {
-            Some(Table::Neurons(_)) => {
-                read_neuron_rows(&path, None).map(|rows| rows.iter().map(|r| r.score).collect())
-            }
-            Some(Table::Heads(_)) => {
-                read_head_rows(&path, None).map(|rows| rows.iter().map(|r| r.score).collect())
-            }
-            _ => continue,
-        };
+        if !matches!(
+            Table::parse(&record.path),
+            Some(Table::Neurons(_) | Table::Heads(_))
+        ) {
+            continue;
+        }
         // Unreadable files are the files check's to report.
-        let Ok(scores) = scores else { continue };
-        let scores: Vec<f32> = scores;
-        if let Some(score) = scores.iter().find(|s| !s.is_finite()) {
+        if let Ok(Some(score)) = first_non_finite_score(&layout.file(&record.path)) {
             problems.push(format!(
                 "{} holds the score {score}: the weights overflow 32-bit floats, so its lists rank nothing",
                 record.path

@@ -175,6 +175,38 @@ pub fn parquet_rows(path: &Path) -> Result<u64> {
     Ok(rows.max(0) as u64)
 }
 
+/// The first NaN or infinite value of a table's `score` column, reading
+/// that column alone; `None` when every score is finite.
+pub fn first_non_finite_score(path: &Path) -> Result<Option<f32>> {
+    use arrow_array::{Array, Float32Array};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ProjectionMask;
+
+    let file = File::open(path).map_err(TableError::io(path))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(TableError::parquet(path))?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), ["score"]);
+    let reader = builder
+        .with_projection(mask)
+        .build()
+        .map_err(TableError::parquet(path))?;
+    for batch in reader {
+        let batch = batch?;
+        let scores = batch
+            .column_by_name("score")
+            .and_then(|c| c.as_any().downcast_ref::<Float32Array>())
+            .ok_or_else(|| TableError::Schema {
+                path: path.to_path_buf(),
+                column: "score",
+                version: crate::schema::SCHEMA_VERSION,
+            })?;
+        if let Some(bad) = scores.values().iter().find(|s| !s.is_finite()) {
+            return Ok(Some(*bad));
+        }
+    }
+    Ok(None)
+}
+
 /// Reads every batch of a Parquet file.
 pub(crate) fn read_batches(path: &Path) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).map_err(TableError::io(path))?;
