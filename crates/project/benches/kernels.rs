@@ -4,7 +4,8 @@
 
 use divan::Bencher;
 use glossa_project::{
-    gemm_floor, project, top_pairs, MatrixView, PairQuery, Projection, Pruning, Tiling, TokenFilter,
+    gemm_floor, project, top_pairs, Embedding, MatrixView, PairQuery, Projection, Pruning, Tiling,
+    TokenFilter,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -39,7 +40,7 @@ fn neurons_project(bencher: Bencher) {
         project(
             &Projection {
                 vectors: MatrixView::row_major(&vectors, VECTORS, WIDTH),
-                embedding: MatrixView::row_major(&embedding, VOCAB, WIDTH),
+                embedding: Embedding::Dense(MatrixView::row_major(&embedding, VOCAB, WIDTH)),
                 tokens: VOCAB,
                 k: K,
                 filter: TokenFilter::all(),

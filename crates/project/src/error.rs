@@ -4,7 +4,7 @@
 pub type Result<T, E = ProjectError> = std::result::Result<T, E>;
 
 /// Inputs a projection cannot work with.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     #[error("k must be at least 1")]
     ZeroK,
@@ -26,6 +26,14 @@ pub enum ProjectError {
 
     #[error("a matrix view addresses elements beyond its data")]
     ViewOutOfBounds,
+
+    #[error("could not read embedding rows {first}..{}", first + count)]
+    ReadRows {
+        first: usize,
+        count: usize,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     #[error("{rows} rows do not fit u32 row ids")]
     TooManyRows { rows: usize },

@@ -11,8 +11,8 @@ pub use circuits::{copying_score, frobenius_norm, gram, product};
 pub use error::{ProjectError, Result};
 pub use pairs::{top_pairs, Pair, PairExtremes, PairQuery, PairStats, Pruning};
 pub use select::{Extremes, Scored};
-pub use view::{MatrixView, TokenFilter};
-pub use vocab_projection::{gemm_floor, project, Projection, Tiling};
+pub use view::{MatrixView, RowSource, TokenFilter};
+pub use vocab_projection::{gemm_floor, project, Embedding, Projection, Tiling};
 
 mod circuits;
 mod error;

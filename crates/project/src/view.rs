@@ -64,6 +64,21 @@ impl<'a, T: Copy> MatrixView<'a, T> {
     }
 }
 
+/// Rows of a matrix too large to hold whole as f32 (a half-precision or
+/// quantised embedding), handed out a few at a time.
+pub trait RowSource: Sync {
+    /// Number of rows.
+    fn rows(&self) -> usize;
+    /// Elements per row.
+    fn cols(&self) -> usize;
+    /// Writes rows `first..first + out.len() / cols` into `out`, row-major.
+    fn read_rows(
+        &self,
+        first: usize,
+        out: &mut [f32],
+    ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>>;
+}
+
 /// Which tokens may be selected: `allowed[t]` for token t.
 ///
 /// Excluded tokens are skipped before selection, so they never take a place

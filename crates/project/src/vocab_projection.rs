@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use crate::error::{ProjectError, Result};
 use crate::kernel::{multiply, multiply_threaded};
 use crate::select::{offer_extremes, Extremes, Reservoir};
-use crate::view::{MatrixView, TokenFilter};
+use crate::view::{MatrixView, RowSource, TokenFilter};
 
 /// Block sizes of the fused score-and-select loop.
 ///
@@ -18,6 +18,9 @@ pub struct Tiling {
     pub vectors: usize,
     /// Tokens per score tile.
     pub tokens: usize,
+    /// f32 elements a chunk of a decoded embedding holds at most: the
+    /// memory a decoded embedding takes instead of all of it.
+    pub decoded_chunk: usize,
 }
 
 impl Default for Tiling {
@@ -28,17 +31,46 @@ impl Default for Tiling {
         Tiling {
             vectors: 1024,
             tokens: 2048,
+            // 64 MB: enough tokens that every chunk serves thousands of
+            // vectors, small beside the weights themselves.
+            decoded_chunk: 16 << 20,
+        }
+    }
+}
+
+/// The token rows a projection scores against.
+#[derive(Clone, Copy)]
+pub enum Embedding<'a> {
+    /// f32 rows in memory, read in place.
+    Dense(MatrixView<'a>),
+    /// Rows decoded a chunk at a time: half-precision or quantised weights
+    /// too large to hold whole as f32.
+    Decoded(&'a dyn RowSource),
+}
+
+impl Embedding<'_> {
+    fn rows(&self) -> usize {
+        match self {
+            Embedding::Dense(view) => view.rows,
+            Embedding::Decoded(source) => source.rows(),
+        }
+    }
+
+    fn cols(&self) -> usize {
+        match self {
+            Embedding::Dense(view) => view.cols,
+            Embedding::Decoded(source) => source.cols(),
         }
     }
 }
 
 /// What [`project`] scores, and how many tokens it keeps.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Projection<'a> {
     /// One vector per row (`n × d`): feed-forward keys or values.
     pub vectors: MatrixView<'a>,
     /// One token per row (`vocab × d`): the embedding the scores are read through.
-    pub embedding: MatrixView<'a>,
+    pub embedding: Embedding<'a>,
     /// Rows of `embedding` that are tokens; rows from here on are padding
     /// beyond the tokenizer's vocabulary and are never scored.
     pub tokens: usize,
@@ -54,7 +86,10 @@ pub struct Projection<'a> {
 /// `query.embedding` and returns each row's `k` highest and `k` lowest tokens.
 ///
 /// Runs on the current rayon pool and calls `progress(n)` each time `n` more
-/// vectors are done.
+/// vectors are done. A decoded embedding is read one chunk of tokens at a
+/// time, every vector scored against a chunk before the next is decoded;
+/// tokens still arrive in increasing order, so the lists are those of the
+/// same embedding held whole.
 pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<Extremes>> {
     let Projection {
         vectors,
@@ -67,13 +102,13 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
     if k == 0 {
         return Err(ProjectError::ZeroK);
     }
-    if vectors.cols != embedding.cols {
+    if vectors.cols != embedding.cols() {
         return Err(ProjectError::DimensionMismatch {
             vectors: vectors.cols,
-            embedding: embedding.cols,
+            embedding: embedding.cols(),
         });
     }
-    let tokens = tokens.min(embedding.rows);
+    let tokens = tokens.min(embedding.rows());
     if let Some(len) = filter.len() {
         if len < tokens {
             return Err(ProjectError::FilterLength {
@@ -89,34 +124,76 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
             tokens: selectable,
         });
     }
+    let dense_in_bounds = match embedding {
+        Embedding::Dense(view) => view.in_bounds(),
+        Embedding::Decoded(_) => true,
+    };
     assert!(
-        vectors.in_bounds() && embedding.in_bounds(),
+        vectors.in_bounds() && dense_in_bounds,
         "matrix views must lie inside their data"
     );
+    let tile = tiling.tokens.max(1);
     // Fewer vectors per task than the tiling asks when that is what it takes
     // to give every thread work.
     let block = tiling
         .vectors
         .min(vectors.rows.div_ceil(rayon::current_num_threads()))
         .max(1);
-    let starts: Vec<usize> = (0..vectors.rows).step_by(block).collect();
-    let blocks: Vec<Vec<Extremes>> = starts
-        .into_par_iter()
-        .map(|start| {
-            let rows = block.min(vectors.rows - start);
-            let extremes = project_block(
-                vectors.rows_range(start, rows),
-                embedding,
-                tokens,
-                k,
-                filter,
-                tiling.tokens.max(1),
-            );
-            progress(rows);
-            extremes
-        })
+    let mut lists: Vec<(Reservoir, Reservoir)> = (0..vectors.rows)
+        .map(|_| (Reservoir::new(k, true), Reservoir::new(k, false)))
         .collect();
-    Ok(blocks.into_iter().flatten().collect())
+    let score_chunk = |lists: &mut [(Reservoir, Reservoir)], chunk: MatrixView<'_>, first, last| {
+        lists
+            .par_chunks_mut(block)
+            .enumerate()
+            .for_each(|(index, lists)| {
+                let start = index * block;
+                let rows = vectors.rows_range(start, lists.len());
+                score_block(rows, chunk, first, filter, tile, lists);
+                if last {
+                    progress(lists.len());
+                }
+            });
+    };
+    match embedding {
+        Embedding::Dense(view) => score_chunk(&mut lists, view.rows_range(0, tokens), 0, true),
+        Embedding::Decoded(source) => {
+            let chunk = (tiling.decoded_chunk / embedding.cols().max(1) / tile).max(1) * tile;
+            let mut buffer = vec![0f32; chunk.min(tokens) * embedding.cols()];
+            for first in (0..tokens).step_by(chunk) {
+                let count = chunk.min(tokens - first);
+                let decoded = &mut buffer[..count * embedding.cols()];
+                read_chunk(source, first, decoded)?;
+                let view = MatrixView::row_major(decoded, count, embedding.cols());
+                score_chunk(&mut lists, view, first, first + count == tokens);
+            }
+        }
+    }
+    Ok(lists
+        .into_iter()
+        .map(|(top, bottom)| Extremes {
+            top: top.finish(),
+            bottom: bottom.finish(),
+        })
+        .collect())
+}
+
+/// Decodes the rows of one chunk in parallel, into `out`.
+fn read_chunk(source: &dyn RowSource, first: usize, out: &mut [f32]) -> Result<()> {
+    const ROWS_PER_TASK: usize = 256;
+    let cols = source.cols().max(1);
+    out.par_chunks_mut(ROWS_PER_TASK * cols)
+        .enumerate()
+        .try_for_each(|(index, part)| {
+            let start = first + index * ROWS_PER_TASK;
+            source
+                .read_rows(start, part)
+                .map_err(|source| ProjectError::ReadRows {
+                    first: start,
+                    count: part.len() / cols,
+                    source,
+                })
+        })
 }
 
 /// The arithmetic floor of [`project`]: the same vectors × vocabulary
@@ -137,37 +214,27 @@ pub fn gemm_floor(vectors: MatrixView<'_>, embedding: MatrixView<'_>, tokens: us
     std::hint::black_box(&scores);
 }
 
-/// One task: a block of vectors against the whole vocabulary, tile by tile.
-fn project_block(
+/// One task: a block of vectors against one chunk of tokens (starting at
+/// token `first`), tile by tile, offered to the vectors' reservoirs.
+fn score_block(
     vectors: MatrixView<'_>,
-    embedding: MatrixView<'_>,
-    tokens: usize,
-    k: usize,
+    chunk: MatrixView<'_>,
+    first: usize,
     filter: TokenFilter<'_>,
     tile: usize,
-) -> Vec<Extremes> {
+    lists: &mut [(Reservoir, Reservoir)],
+) {
     let rows = vectors.rows;
-    let mut top: Vec<Reservoir> = (0..rows).map(|_| Reservoir::new(k, true)).collect();
-    let mut bottom: Vec<Reservoir> = (0..rows).map(|_| Reservoir::new(k, false)).collect();
-    let mut scores = vec![0f32; rows * tile];
-    for first in (0..tokens).step_by(tile) {
-        let width = tile.min(tokens - first);
+    let mut scores = vec![0f32; rows * tile.min(chunk.rows)];
+    for start in (0..chunk.rows).step_by(tile) {
+        let width = tile.min(chunk.rows - start);
         let tile_scores = &mut scores[..rows * width];
-        score_tile(vectors, embedding, first, width, tile_scores);
-        for r in 0..rows {
+        score_tile(vectors, chunk, start, width, tile_scores);
+        for (r, (top, bottom)) in lists.iter_mut().enumerate() {
             let row = &tile_scores[r * width..(r + 1) * width];
-            offer_extremes(&mut top[r], &mut bottom[r], row, first, |t| {
-                filter.allows(t)
-            });
+            offer_extremes(top, bottom, row, first + start, |t| filter.allows(t));
         }
     }
-    top.into_iter()
-        .zip(bottom)
-        .map(|(top, bottom)| Extremes {
-            top: top.finish(),
-            bottom: bottom.finish(),
-        })
-        .collect()
 }
 
 /// `out[r, j] = vectors[r] · embedding[first + j]`, row-major `rows × width`.
@@ -241,11 +308,12 @@ mod tests {
         let tiling = Tiling {
             vectors: 8,
             tokens: 100,
+            ..Tiling::default()
         };
         let out = project(
             &Projection {
                 vectors: MatrixView::row_major(&v, n, d),
-                embedding: MatrixView::row_major(&e, vocab, d),
+                embedding: Embedding::Dense(MatrixView::row_major(&e, vocab, d)),
                 tokens: vocab,
                 k,
                 filter: TokenFilter::only(&allowed),
@@ -257,6 +325,69 @@ mod tests {
         assert_eq!(out.len(), n);
         for (r, extremes) in out.iter().enumerate() {
             let (top, bottom) = reference(&v[r * d..(r + 1) * d], &e, d, vocab, k, &allowed);
+            assert_eq!(ids(&extremes.top), top, "row {r} top");
+            assert_eq!(ids(&extremes.bottom), bottom, "row {r} bottom");
+        }
+    }
+
+    /// An embedding handed out a few rows at a time, as a decoded one is.
+    struct Rows<'a> {
+        data: &'a [f32],
+        cols: usize,
+    }
+
+    impl RowSource for Rows<'_> {
+        fn rows(&self) -> usize {
+            self.data.len() / self.cols
+        }
+        fn cols(&self) -> usize {
+            self.cols
+        }
+        fn read_rows(
+            &self,
+            first: usize,
+            out: &mut [f32],
+        ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+            out.copy_from_slice(&self.data[first * self.cols..first * self.cols + out.len()]);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn decoded_chunks_give_the_dense_lists() {
+        // Chunks of 3 tiles of 40 tokens; the vocabulary ends mid-chunk and
+        // the last rows are padding.
+        let (n, d, vocab, tokens, k) = (23, 11, 517, 505, 6);
+        let v = matrix(n, d, 5);
+        let e = matrix(vocab, d, 6);
+        let allowed: Vec<bool> = (0..tokens).map(|t| t % 7 != 2).collect();
+        let tiling = Tiling {
+            vectors: 4,
+            tokens: 40,
+            decoded_chunk: 120 * d,
+        };
+        let rows = Rows { data: &e, cols: d };
+        let run = |embedding| {
+            project(
+                &Projection {
+                    vectors: MatrixView::row_major(&v, n, d),
+                    embedding,
+                    tokens,
+                    k,
+                    filter: TokenFilter::only(&allowed),
+                    tiling,
+                },
+                &|_| {},
+            )
+            .unwrap()
+        };
+        let decoded = run(Embedding::Decoded(&rows));
+        assert_eq!(
+            decoded,
+            run(Embedding::Dense(MatrixView::row_major(&e, vocab, d)))
+        );
+        for (r, extremes) in decoded.iter().enumerate() {
+            let (top, bottom) = reference(&v[r * d..(r + 1) * d], &e, d, tokens, k, &allowed);
             assert_eq!(ids(&extremes.top), top, "row {r} top");
             assert_eq!(ids(&extremes.bottom), bottom, "row {r} bottom");
         }
@@ -278,7 +409,7 @@ mod tests {
         let out = project(
             &Projection {
                 vectors: view,
-                embedding: MatrixView::row_major(&e, vocab, d),
+                embedding: Embedding::Dense(MatrixView::row_major(&e, vocab, d)),
                 tokens: vocab,
                 k,
                 filter: TokenFilter::all(),
@@ -301,13 +432,14 @@ mod tests {
         let out = project(
             &Projection {
                 vectors: MatrixView::row_major(&v, 1, 1),
-                embedding: MatrixView::row_major(&e, 6, 1),
+                embedding: Embedding::Dense(MatrixView::row_major(&e, 6, 1)),
                 tokens: 6,
                 k: 3,
                 filter: TokenFilter::all(),
                 tiling: Tiling {
                     vectors: 1,
                     tokens: 2,
+                    ..Tiling::default()
                 },
             },
             &|_| {},
@@ -333,13 +465,14 @@ mod tests {
         let out = project(
             &Projection {
                 vectors: MatrixView::row_major(&v, 1, 1),
-                embedding: MatrixView::row_major(&e, 200, 1),
+                embedding: Embedding::Dense(MatrixView::row_major(&e, 200, 1)),
                 tokens: 200,
                 k: 5,
                 filter: TokenFilter::all(),
                 tiling: Tiling {
                     vectors: 1,
                     tokens: 200,
+                    ..Tiling::default()
                 },
             },
             &|_| {},
@@ -358,7 +491,7 @@ mod tests {
         let out = project(
             &Projection {
                 vectors: MatrixView::row_major(&v, 1, 1),
-                embedding: MatrixView::row_major(&e, 3, 1),
+                embedding: Embedding::Dense(MatrixView::row_major(&e, 3, 1)),
                 tokens: 2,
                 k: 1,
                 filter: TokenFilter::all(),
@@ -378,7 +511,7 @@ mod tests {
             project(
                 &Projection {
                     vectors: MatrixView::row_major(&v, 1, 1),
-                    embedding: MatrixView::row_major(&e, 2, 1),
+                    embedding: Embedding::Dense(MatrixView::row_major(&e, 2, 1)),
                     tokens: 2,
                     k,
                     filter: TokenFilter::all(),
@@ -387,7 +520,10 @@ mod tests {
                 &|_| {},
             )
         };
-        assert_eq!(run(0), Err(ProjectError::ZeroK));
-        assert_eq!(run(3), Err(ProjectError::KTooLarge { k: 3, tokens: 2 }));
+        assert!(matches!(run(0), Err(ProjectError::ZeroK)));
+        assert!(matches!(
+            run(3),
+            Err(ProjectError::KTooLarge { k: 3, tokens: 2 })
+        ));
     }
 }
