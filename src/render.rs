@@ -397,9 +397,13 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
         vocabulary.embedding_rows,
         vocabulary.padding_rows_excluded
     );
+    let encoding = match options.weights_encoding.as_str() {
+        "" => String::new(),
+        encoding => format!(" ({encoding})"),
+    };
     let _ = writeln!(
         out,
-        "weights   {}, {} threads",
+        "weights   {}{encoding}, {} threads",
         options.weights_format, options.threads
     );
     for (table, rows) in &manifest.row_counts {

@@ -15,13 +15,17 @@ const TEXTS: [&str; 3] = [
     "Żółw je sałatę. Dieta żółwia jest prosta.",
 ];
 
-fn tokenizer() -> std::path::PathBuf {
+fn tokenizer_path() -> std::path::PathBuf {
     shipped_model_dir().join("tokenizer.json")
+}
+
+fn tokenizer() -> tokenizers::Tokenizer {
+    tokenizers::Tokenizer::from_file(tokenizer_path()).unwrap()
 }
 
 /// Token counts computed here, independently of the corpus crate.
 fn expected_counts() -> Vec<u64> {
-    let tokenizer = tokenizers::Tokenizer::from_file(tokenizer()).unwrap();
+    let tokenizer = tokenizer();
     let mut counts = vec![0u64; tokenizer.get_vocab_size(true)];
     for text in TEXTS {
         for &id in tokenizer.encode(text, false).unwrap().get_ids() {
@@ -107,7 +111,7 @@ fn only_corpus_tokens_enter_lists_and_lists_stay_full() {
     let corpus = tmp.path().join("corpus.txt");
     std::fs::write(&corpus, TEXTS.join("\n")).unwrap();
     let summary = run(&tmp.path().join("ds"), corpus.to_str().unwrap(), None);
-    let vocabulary = Vocabulary::from_file(&tokenizer()).unwrap();
+    let vocabulary = Vocabulary::from_file(&tokenizer_path()).unwrap();
     let norm = |id: u32| glossa_index::normalize(&vocabulary.get(id).unwrap().text);
     let counts = expected_counts();
     let forms: std::collections::HashSet<String> = (0..counts.len())

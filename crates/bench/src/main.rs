@@ -114,7 +114,7 @@ fn main() -> Result<()> {
         gigabytes(checkpoint_bytes)
     );
 
-    let floor = neuron_floor(&model, tokens);
+    let floor = neuron_floor(&model, tokens)?;
     let brute_layers = args
         .brute_layers
         .unwrap_or(if args.quick { shape.layers } else { 1 })
@@ -194,15 +194,20 @@ fn children_peak_rss() -> u64 {
     usage.ru_maxrss as u64 * 1024
 }
 
-/// Seconds the pure GEMM takes for every key and value vector.
-fn neuron_floor(model: &Model, tokens: usize) -> f64 {
-    let embedding = view(&model.unembedding);
-    let started = Instant::now();
+/// Seconds the pure GEMM takes for every key and value vector (the
+/// weights decoded first, outside the timing).
+fn neuron_floor(model: &Model, tokens: usize) -> Result<f64> {
+    let embedding = model.unembedding.decode()?;
+    let mut seconds = 0.0;
     for layer in &model.layers {
-        gemm_floor(view(&layer.ff_keys), embedding, tokens);
-        gemm_floor(view(&layer.ff_values), embedding, tokens);
+        for vectors in [&layer.ff_keys, &layer.ff_values] {
+            let vectors = vectors.decode()?;
+            let started = Instant::now();
+            gemm_floor(view(&vectors), view(&embedding), tokens);
+            seconds += started.elapsed().as_secs_f64();
+        }
     }
-    started.elapsed().as_secs_f64()
+    Ok(seconds)
 }
 
 /// The pruned and the brute-force head paths on the same matrices.
@@ -239,7 +244,7 @@ fn head_sample(
             .par_iter()
             .map(|&(layer, head, circuit)| {
                 let (a, b) =
-                    circuit_factors(model, &Reading::default(), layer, head, circuit, tokens);
+                    circuit_factors(model, &Reading::default(), layer, head, circuit, tokens)?;
                 let query = PairQuery {
                     a: MatrixView::row_major(&a, tokens, shape.d_head),
                     b: MatrixView::row_major(&b, tokens, shape.d_head),
@@ -249,12 +254,11 @@ fn head_sample(
                     exclude: None,
                     pruning,
                 };
-                top_pairs(&query).map(|(extremes, stats)| {
-                    let share = stats.computed as f64 / stats.entries.max(1) as f64;
-                    (extremes, (circuit, share))
-                })
+                let (extremes, stats) = top_pairs(&query)?;
+                let share = stats.computed as f64 / stats.entries.max(1) as f64;
+                Ok((extremes, (circuit, share)))
             })
-            .collect::<Result<Vec<_>, _>>();
+            .collect::<Result<Vec<_>>>();
         (lists, started.elapsed().as_secs_f64())
     };
     println!(

@@ -77,13 +77,6 @@ pub enum CorpusError {
     #[error("{what} holds no corpus files (looked for {pattern})")]
     NoFiles { what: String, pattern: String },
 
-    #[error("{path}: the tokenizer cannot be read")]
-    Tokenizer {
-        path: PathBuf,
-        #[source]
-        source: tokenizers::Error,
-    },
-
     #[error("the tokenizer failed on a text of the corpus")]
     Encoding {
         #[source]

@@ -1,6 +1,6 @@
 //! Counting the tokens of a corpus.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rayon::prelude::*;
 use tokenizers::Tokenizer;
@@ -53,18 +53,14 @@ impl TokenCounts {
     }
 }
 
-/// Tokenizes every text of `files` with the tokenizer at `tokenizer` and
-/// counts the tokens, in parallel; `progress(n)` after every `n` texts.
+/// Tokenizes every text of `files` with `tokenizer` and counts the
+/// tokens, in parallel; `progress(n)` after every `n` texts.
 pub fn count_tokens(
     files: &[PathBuf],
-    tokenizer: &Path,
+    tokenizer: &Tokenizer,
     text_column: &str,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<TokenCounts> {
-    let tokenizer = Tokenizer::from_file(tokenizer).map_err(|source| CorpusError::Tokenizer {
-        path: tokenizer.to_path_buf(),
-        source,
-    })?;
     let vocabulary = tokenizer.get_vocab_size(true);
     let mut counts = vec![0u64; vocabulary];
     for file in files {

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use safetensors::{Dtype, SafeTensors};
 
+use crate::encoding::{EncodedTensor, Encoding, RowOrder};
 use crate::error::{LoadError, Result};
+use crate::gguf::GgufFile;
 use crate::matrix::Matrix;
 
 /// How a checkpoint stores its weights.
@@ -21,6 +23,9 @@ pub enum WeightsFormat {
     ShardedSafetensors,
     /// A PyTorch pickle, `pytorch_model.bin` (read into memory: pickles cannot be mapped).
     PytorchPickle,
+    /// One llama.cpp GGUF file, weights most often quantised, with its
+    /// config and tokenizer in its metadata.
+    Gguf,
 }
 
 impl WeightsFormat {
@@ -30,18 +35,21 @@ impl WeightsFormat {
             WeightsFormat::Safetensors => "safetensors",
             WeightsFormat::ShardedSafetensors => "sharded_safetensors",
             WeightsFormat::PytorchPickle => "pytorch_pickle",
+            WeightsFormat::Gguf => "gguf",
         }
     }
 }
 
-/// One tensor of a safetensors file: where its bytes lie in the map.
+/// One tensor of a mapped file (safetensors, GGUF): where its bytes lie in
+/// the map and how they encode its elements.
 struct MappedTensor {
     map: Arc<Mmap>,
     path: Arc<Path>,
-    dtype: Dtype,
+    /// The encoding, or the name of a stored type Glossa cannot read.
+    encoding: std::result::Result<Encoding, String>,
     shape: Vec<usize>,
     byte_offset: usize,
-    byte_len: usize,
+    order: RowOrder,
 }
 
 enum Tensors {
@@ -59,12 +67,35 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Opens the weights in `files`, memory-mapping safetensors.
+    /// Opens the weights in `files`, memory-mapping safetensors and GGUF.
     ///
     /// `files` is what [`crate::ModelFiles::weights`] lists: one safetensors
-    /// file, a shard index followed by its shards, or one pickle.
+    /// file, a shard index followed by its shards, one pickle or one GGUF file.
     pub fn open(format: WeightsFormat, files: &[PathBuf]) -> Result<Checkpoint> {
         let tensors = match format {
+            WeightsFormat::Gguf => {
+                let path = files.first().ok_or_else(|| LoadError::NoWeights {
+                    path: PathBuf::from("."),
+                })?;
+                let gguf = GgufFile::open(path)?;
+                let shared_path: Arc<Path> = Arc::from(gguf.path());
+                let all = gguf
+                    .tensors()?
+                    .into_iter()
+                    .map(|t| {
+                        let tensor = MappedTensor {
+                            map: Arc::clone(&gguf.map),
+                            path: Arc::clone(&shared_path),
+                            encoding: Ok(t.encoding),
+                            shape: t.shape,
+                            byte_offset: t.byte_offset,
+                            order: t.order,
+                        };
+                        (t.name, tensor)
+                    })
+                    .collect();
+                Tensors::Mapped(all)
+            }
             WeightsFormat::Safetensors | WeightsFormat::ShardedSafetensors => {
                 let mut all = HashMap::new();
                 for path in files {
@@ -95,6 +126,33 @@ impl Checkpoint {
     /// How the weights are stored.
     pub fn format(&self) -> WeightsFormat {
         self.format
+    }
+
+    /// The encodings the tensors are stored in, with how many tensors use
+    /// each, most used first: `bf16 (291)`, `q4_1 (210), f32 (61), q8_0 (1)`.
+    pub fn encodings(&self) -> String {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        match &self.tensors {
+            Tensors::Mapped(map) => map.values().for_each(|t| {
+                let name = match &t.encoding {
+                    Ok(encoding) => encoding.name(),
+                    Err(stored) => stored.to_lowercase(),
+                };
+                *counts.entry(name).or_default() += 1;
+            }),
+            Tensors::Pickle { tensors, .. } => tensors.tensor_infos().values().for_each(|info| {
+                *counts
+                    .entry(format!("{:?}", info.dtype).to_lowercase())
+                    .or_default() += 1;
+            }),
+        }
+        let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        counts
+            .iter()
+            .map(|(name, n)| format!("{name} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Every tensor name with its shape, sorted by name.
@@ -133,7 +191,8 @@ impl Checkpoint {
 
     /// The tensor `name` as a row-major matrix (a 1-D tensor is one row).
     ///
-    /// f32 data is borrowed from the memory map; f16 and bf16 are upcast.
+    /// f32 data is borrowed from the memory map; half-precision and
+    /// quantised data stay there too, decoded when read.
     pub fn matrix(&self, name: &str) -> Result<Matrix> {
         match &self.tensors {
             Tensors::Mapped(map) => {
@@ -150,45 +209,37 @@ impl Checkpoint {
 impl MappedTensor {
     fn matrix(&self, name: &str) -> Result<Matrix> {
         let (rows, cols) = as_2d(&self.shape);
-        let bytes = &self.map[self.byte_offset..self.byte_offset + self.byte_len];
-        match self.dtype {
-            Dtype::F32 if self.byte_offset.is_multiple_of(4) && cfg!(target_endian = "little") => {
-                Ok(Matrix::mapped(
-                    Arc::clone(&self.map),
-                    self.byte_offset,
-                    rows,
-                    cols,
-                ))
-            }
-            Dtype::F32 => Ok(Matrix::from_vec(
-                bytes
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-                rows,
-                cols,
-            )),
-            Dtype::F16 => Ok(Matrix::from_vec(
-                bytes
-                    .chunks_exact(2)
-                    .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                    .collect(),
-                rows,
-                cols,
-            )),
-            Dtype::BF16 => Ok(Matrix::from_vec(
-                bytes
-                    .chunks_exact(2)
-                    .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
-                    .collect(),
-                rows,
-                cols,
-            )),
-            other => Err(LoadError::UnsupportedDtype {
+        let encoding = self
+            .encoding
+            .clone()
+            .map_err(|dtype| LoadError::UnsupportedDtype {
                 name: format!("{name} in {}", self.path.display()),
-                dtype: format!("{other:?}"),
-            }),
+                dtype,
+            })?;
+        let in_place = encoding == Encoding::F32
+            && self.order == RowOrder::Stored
+            && self.byte_offset.is_multiple_of(4)
+            && cfg!(target_endian = "little")
+            && self.byte_offset + rows * cols * 4 <= self.map.len();
+        if in_place {
+            return Ok(Matrix::mapped(
+                Arc::clone(&self.map),
+                self.byte_offset,
+                rows,
+                cols,
+            ));
         }
+        // Half precision and quantised rows stay in the map, decoded a few
+        // at a time as the stages read them: upcast whole, an 8B model's
+        // 16 GB of bf16 would take 32 GB.
+        Ok(Matrix::encoded(EncodedTensor::new(
+            name,
+            Arc::clone(&self.map),
+            self.byte_offset,
+            [rows, cols],
+            encoding,
+            self.order,
+        )?))
     }
 }
 
@@ -221,10 +272,15 @@ fn map_safetensors(path: &Path, into: &mut HashMap<String, MappedTensor>) -> Res
             MappedTensor {
                 map: Arc::clone(&map),
                 path: Arc::clone(&shared_path),
-                dtype: view.dtype(),
+                encoding: match view.dtype() {
+                    Dtype::F32 => Ok(Encoding::F32),
+                    Dtype::F16 => Ok(Encoding::F16),
+                    Dtype::BF16 => Ok(Encoding::Bf16),
+                    other => Err(format!("{other:?}")),
+                },
                 shape: view.shape().to_vec(),
                 byte_offset: data.as_ptr() as usize - base,
-                byte_len: data.len(),
+                order: RowOrder::Stored,
             },
         );
     }

@@ -25,7 +25,7 @@ pub enum LoadError {
     #[error("model directory {dir} has no {file}; a Hugging Face checkpoint needs config.json, tokenizer.json and model.safetensors (or pytorch_model.bin)")]
     MissingFile { dir: PathBuf, file: String },
 
-    #[error("{path} holds no weights: expected model.safetensors, model.safetensors.index.json or pytorch_model.bin")]
+    #[error("{path} holds no weights: expected model.safetensors, model.safetensors.index.json, pytorch_model.bin or one .gguf file")]
     NoWeights { path: PathBuf },
 
     #[error("hub repository {repo:?} was not found (or is private/gated and no token was given): check the id, or set HF_TOKEN to a token with access")]
@@ -144,6 +144,60 @@ pub enum LoadError {
 
     #[error("tensor {name:?} has dtype {dtype}; only F32, F16 and BF16 weights are supported")]
     UnsupportedDtype { name: String, dtype: String },
+
+    #[error("tensor {name:?} cannot be read: {problem}; the checkpoint is truncated or corrupted")]
+    BadTensorData { name: String, problem: String },
+
+    #[error("tensor {name:?} could not be dequantised; the GGUF file is corrupted or uses a block layout this version does not know")]
+    Dequantize {
+        name: String,
+        #[source]
+        source: Box<candle_core::Error>,
+    },
+
+    #[error("{} is a file but not a model: name a directory in Hugging Face layout (config.json, tokenizer.json, weights), a .gguf file, or a hub id such as ORG/NAME", path.display())]
+    NotAModel { path: PathBuf },
+
+    #[error("{} holds several GGUF files ({}); name the one to read, e.g. --model {}", dir.display(), files.join(", "), dir.join(&files[0]).display())]
+    SeveralGguf { dir: PathBuf, files: Vec<String> },
+
+    #[error("could not read the tokenizer {}; is it a tokenizer.json written by Hugging Face tokenizers?", path.display())]
+    Tokenizer {
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    #[error("{} is not a GGUF file Glossa can read; is it complete? (a download may have been cut short)", path.display())]
+    Gguf {
+        path: PathBuf,
+        #[source]
+        source: Box<candle_core::Error>,
+    },
+
+    #[error("GGUF metadata key {key:?} of {} {problem}; the file is not a complete model export", path.display())]
+    GgufMetadata {
+        path: PathBuf,
+        key: String,
+        problem: String,
+    },
+
+    #[error("{} holds a {found:?} model; Glossa reads GGUF files of the architectures {}; for others, use the model's Hugging Face checkpoint (config.json and safetensors)", path.display(), supported.join(", "))]
+    UnsupportedGgufArchitecture {
+        path: PathBuf,
+        found: String,
+        supported: Vec<&'static str>,
+    },
+
+    #[error("the tokenizer of {} is of kind {kind:?} (tokenizer.ggml.model), which Glossa cannot rebuild from GGUF metadata (it rebuilds byte-level BPE, \"gpt2\"); put the model's tokenizer.json beside the GGUF file", path.display())]
+    GgufTokenizerKind { path: PathBuf, kind: String },
+
+    #[error("the tokenizer in the metadata of {} could not be rebuilt; put the model's tokenizer.json beside the GGUF file", path.display())]
+    GgufTokenizer {
+        path: PathBuf,
+        #[source]
+        source: Box<candle_core::Error>,
+    },
 
     #[error("tensor {name:?} holds a non-finite value ({value}) at element {position}; the checkpoint is corrupted")]
     NonFinite {

@@ -66,7 +66,8 @@ impl<'a> TensorLookup<'a> {
     }
 
     /// Tensor `name` in this scope as a `rows × cols` matrix, refused when
-    /// missing, of another shape or holding a NaN or infinity.
+    /// missing, of another shape or holding a NaN or infinity (f32 tensors
+    /// are checked here; encoded ones as their rows are decoded).
     pub(crate) fn matrix(&self, name: &str, expected: [usize; 2]) -> Result<Matrix> {
         let Some(found) = self.find(name) else {
             return Err(LoadError::MissingTensor {
@@ -99,8 +100,8 @@ impl<'a> TensorLookup<'a> {
 
     /// The 1-D tensor `name` in this scope (a norm's gain, `len` values).
     pub(crate) fn vector(&self, name: &str, len: usize) -> Result<Vec<f32>> {
-        let matrix = self.matrix(name, [1, len])?;
-        Ok((0..len).map(|i| matrix.get(0, i)).collect())
+        let matrix = self.matrix(name, [1, len])?.decode()?;
+        (0..len).map(|i| matrix.get(0, i)).collect()
     }
 
     /// [`vector`](Self::vector), or `None` when the checkpoint does not hold it.

@@ -1,8 +1,12 @@
-//! Dense f32 matrices that borrow from a memory map when they can.
+//! Matrices that borrow from a memory map when they can, and decode what
+//! is stored in another encoding only when it is read.
 
 use std::sync::Arc;
 
 use memmap2::Mmap;
+
+use crate::encoding::EncodedTensor;
+use crate::error::Result;
 
 /// Where a matrix's elements live.
 #[derive(Clone)]
@@ -13,14 +17,20 @@ enum Storage {
         byte_offset: usize,
         len: usize,
     },
-    /// Converted data (upcast from f16/bf16, unaligned, or read from a pickle).
+    /// Converted data (decoded, unaligned, or read from a pickle).
     Owned(Arc<[f32]>),
+    /// Rows in the file's encoding (f16, bf16, quantised), decoded on read.
+    Encoded(Arc<EncodedTensor>),
 }
 
-/// A `rows × cols` view of f32 elements with arbitrary strides.
+/// A `rows × cols` view of a tensor's elements with arbitrary strides.
 ///
 /// Strides let a checkpoint's layout be read without transposing: a GPT-2
 /// Conv1D weight stored `[in, out]` is viewed as `out × in` by swapping them.
+///
+/// The elements are f32 in memory ([`Matrix::values`]) or still in the
+/// file's encoding; [`Matrix::decode`] turns the part a view covers into f32,
+/// and [`Matrix::read_rows`] reads a few rows at a time.
 #[derive(Clone)]
 pub struct Matrix {
     storage: Storage,
@@ -65,6 +75,19 @@ impl Matrix {
         }
     }
 
+    /// A view of a whole tensor kept in its file's encoding.
+    pub(crate) fn encoded(tensor: EncodedTensor) -> Matrix {
+        let (rows, cols) = (tensor.rows, tensor.cols);
+        Matrix {
+            storage: Storage::Encoded(Arc::new(tensor)),
+            origin: 0,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows
@@ -90,8 +113,24 @@ impl Matrix {
         matches!(self.storage, Storage::Mapped { .. })
     }
 
-    /// The underlying elements, addressed with [`Self::row_stride`] and [`Self::col_stride`].
-    pub fn data(&self) -> &[f32] {
+    /// Whether the elements are still in the file's encoding, to be decoded
+    /// when read.
+    pub fn is_encoded(&self) -> bool {
+        matches!(self.storage, Storage::Encoded(_))
+    }
+
+    /// The encoding of the stored elements, for the manifest (`f32`, `bf16`, `q4_1`).
+    pub fn encoding_name(&self) -> String {
+        match &self.storage {
+            Storage::Encoded(tensor) => tensor.encoding.name(),
+            _ => "f32".to_string(),
+        }
+    }
+
+    /// The underlying f32 elements, addressed with [`Self::row_stride`] and
+    /// [`Self::col_stride`]; `None` while they are still encoded
+    /// ([`Self::decode`] first).
+    pub fn values(&self) -> Option<&[f32]> {
         let all: &[f32] = match &self.storage {
             Storage::Owned(data) => data,
             Storage::Mapped {
@@ -103,13 +142,67 @@ impl Matrix {
                 // Construction checked alignment and bounds; f32 has no invalid bit patterns.
                 bytemuck::cast_slice(bytes)
             }
+            Storage::Encoded(_) => return None,
         };
-        &all[self.origin..]
+        Some(&all[self.origin..])
     }
 
-    /// Element `(row, col)`.
-    pub fn get(&self, row: usize, col: usize) -> f32 {
-        self.data()[row * self.row_stride + col * self.col_stride]
+    /// The same view over f32 elements: a cheap copy when they already are,
+    /// otherwise the stored rows the view covers, decoded (and checked to be
+    /// finite) into memory of their own.
+    pub fn decode(&self) -> Result<Matrix> {
+        let Storage::Encoded(tensor) = &self.storage else {
+            return Ok(self.clone());
+        };
+        if self.rows == 0 || self.cols == 0 {
+            return Ok(Matrix::from_vec(Vec::new(), self.rows, self.cols));
+        }
+        let last =
+            self.origin + (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride;
+        let (first_row, last_row) = (self.origin / tensor.cols, last / tensor.cols);
+        let count = last_row - first_row + 1;
+        let mut data = vec![0f32; count * tensor.cols];
+        tensor.decode_rows(first_row, count, &mut data)?;
+        Ok(Matrix {
+            storage: Storage::Owned(data.into()),
+            origin: self.origin - first_row * tensor.cols,
+            ..*self
+        })
+    }
+
+    /// Rows `first..first + count` of the view, row-major, into `out`
+    /// (`count × cols`): how a large encoded matrix, an embedding, is read a
+    /// slice at a time without decoding all of it.
+    pub fn read_rows(&self, first: usize, count: usize, out: &mut [f32]) -> Result<()> {
+        assert!(
+            first + count <= self.rows && out.len() == count * self.cols,
+            "read_rows out of bounds"
+        );
+        if let Storage::Encoded(tensor) = &self.storage {
+            // A whole-row, row-major view decodes straight into `out`.
+            let whole_rows = self.col_stride == 1
+                && self.row_stride == tensor.cols
+                && self.cols == tensor.cols
+                && self.origin.is_multiple_of(tensor.cols);
+            if whole_rows {
+                return tensor.decode_rows(self.origin / tensor.cols + first, count, out);
+            }
+        }
+        let part = self.row_range(first, count).decode()?;
+        let values = part.values().expect("a decoded matrix holds f32");
+        for (r, row) in out.chunks_exact_mut(self.cols.max(1)).enumerate() {
+            for (c, value) in row.iter_mut().enumerate() {
+                *value = values[r * part.row_stride + c * part.col_stride];
+            }
+        }
+        Ok(())
+    }
+
+    /// Every element, row-major, as f32 of its own.
+    pub fn to_row_major(&self) -> Result<Vec<f32>> {
+        let mut out = vec![0f32; self.rows * self.cols];
+        self.read_rows(0, self.rows, &mut out)?;
+        Ok(out)
     }
 
     /// The same elements viewed as the transpose.
@@ -142,9 +235,55 @@ impl Matrix {
         view
     }
 
-    /// The first non-finite element, as (index in row-major order, value).
+    /// Element `(row, col)`; an encoded matrix decodes the row that holds it.
+    pub fn get(&self, row: usize, col: usize) -> Result<f32> {
+        match self.values() {
+            Some(values) => Ok(values[row * self.row_stride + col * self.col_stride]),
+            None => self.row_range(row, 1).columns(col, 1).decode()?.get(0, 0),
+        }
+    }
+
+    /// Checks that the whole tensor an encoded matrix views is finite
+    /// (f32 tensors are checked when they are loaded), naming it if not.
+    pub fn check_encoded_finite(&self) -> Result<()> {
+        let Storage::Encoded(tensor) = &self.storage else {
+            return Ok(());
+        };
+        match tensor.first_non_finite()? {
+            Some((position, value)) => Err(crate::error::LoadError::NonFinite {
+                name: tensor.name.to_string(),
+                value,
+                position,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether two matrices view the same stored tensor.
+    pub fn shares_storage(&self, other: &Matrix) -> bool {
+        match (&self.storage, &other.storage) {
+            (Storage::Encoded(a), Storage::Encoded(b)) => Arc::ptr_eq(a, b),
+            (Storage::Owned(a), Storage::Owned(b)) => Arc::ptr_eq(a, b),
+            (
+                Storage::Mapped {
+                    map: a,
+                    byte_offset: x,
+                    ..
+                },
+                Storage::Mapped {
+                    map: b,
+                    byte_offset: y,
+                    ..
+                },
+            ) => Arc::ptr_eq(a, b) && x == y,
+            _ => false,
+        }
+    }
+
+    /// The first non-finite element of an f32 matrix, as (index in row-major
+    /// order, value); encoded matrices are checked as they are decoded.
     pub fn first_non_finite(&self) -> Option<(usize, f32)> {
-        let data = self.data();
+        let data = self.values()?;
         (0..self.rows).find_map(|r| {
             (0..self.cols).find_map(|c| {
                 let v = data[r * self.row_stride + c * self.col_stride];
@@ -162,6 +301,7 @@ impl std::fmt::Debug for Matrix {
             .field("row_stride", &self.row_stride)
             .field("col_stride", &self.col_stride)
             .field("mapped", &self.is_mapped())
+            .field("encoded", &self.is_encoded())
             .finish()
     }
 }

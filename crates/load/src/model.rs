@@ -132,8 +132,11 @@ pub struct Model {
     pub architecture: Architecture,
     /// Dimensions.
     pub shape: ModelShape,
-    /// `config.json` as found.
+    /// `config.json` as found (for a GGUF file, as its metadata gives it).
     pub config: serde_json::Value,
+    /// The encodings the checkpoint's tensors are stored in, with how many
+    /// use each: `bf16 (291)`, `q4_1 (210), f32 (61), q8_0 (1)`.
+    pub weights_encoding: String,
     /// The input embedding, one row per token (`vocab × d_model`).
     pub embedding: Matrix,
     /// The output embedding (`lm_head`; the input embedding when tied), one
@@ -144,6 +147,27 @@ pub struct Model {
     pub final_norm: Option<Vec<f32>>,
     /// Per-layer parts, in order.
     pub layers: Vec<LayerParts>,
+}
+
+impl Model {
+    /// Every stored tensor that the embeddings and `layers` read, each once.
+    pub fn tensors_read(&self, layers: impl IntoIterator<Item = usize>) -> Vec<&Matrix> {
+        let mut all: Vec<&Matrix> = vec![&self.embedding, &self.unembedding];
+        for layer in layers.into_iter().filter_map(|l| self.layers.get(l)) {
+            all.extend(&layer.ff_gates);
+            all.extend([&layer.ff_keys, &layer.ff_values]);
+            for head in &layer.heads {
+                all.extend([&head.query, &head.key, &head.value, &head.output]);
+            }
+        }
+        let mut distinct: Vec<&Matrix> = Vec::with_capacity(all.len());
+        for matrix in all {
+            if !distinct.iter().any(|seen| seen.shares_storage(matrix)) {
+                distinct.push(matrix);
+            }
+        }
+        distinct
+    }
 }
 
 /// The parameters of one transformer block.

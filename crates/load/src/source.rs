@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::checkpoint::WeightsFormat;
+use tokenizers::Tokenizer;
+
 use crate::error::{LoadError, Result};
+use crate::gguf::GgufFile;
 use crate::hub::{DownloadProgress, HubOptions, HubRepo, RepoKind};
 
 const CONFIG: &str = "config.json";
@@ -13,24 +16,32 @@ const TOKENIZER: &str = "tokenizer.json";
 const SAFETENSORS: &str = "model.safetensors";
 const SHARD_INDEX: &str = "model.safetensors.index.json";
 const PICKLE: &str = "pytorch_model.bin";
+const GGUF_EXTENSION: &str = "gguf";
 
 /// A model as the user names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelSource {
-    /// A directory in Hugging Face layout.
-    Local { dir: PathBuf },
+    /// A directory in Hugging Face layout, a GGUF file, or a directory
+    /// holding one GGUF file.
+    Local { path: PathBuf },
     /// A repository on the Hugging Face hub at a revision (branch, tag or commit).
     Hub { repo_id: String, revision: String },
 }
 
 impl ModelSource {
-    /// Interprets `model`: an existing directory is local, `ORG/NAME` or `NAME` is a hub id.
+    /// Interprets `model`: an existing directory or GGUF file is local,
+    /// `ORG/NAME` or `NAME` is a hub id.
     pub fn parse(model: &str, revision: &str) -> Result<ModelSource> {
         let path = Path::new(model);
-        if path.is_dir() {
+        if path.is_dir() || (path.is_file() && is_gguf(path)) {
             return Ok(ModelSource::Local {
-                dir: path.to_path_buf(),
+                path: path.to_path_buf(),
+            });
+        }
+        if path.is_file() {
+            return Err(LoadError::NotAModel {
+                path: path.to_path_buf(),
             });
         }
         let looks_like_path = model.starts_with('.')
@@ -53,15 +64,20 @@ impl ModelSource {
         })
     }
 
-    /// A short name for output directories: the last path component or `org--name`.
+    /// A short name for output directories: the last path component
+    /// (without `.gguf`) or `org--name`.
     pub fn slug(&self) -> String {
         match self {
-            ModelSource::Local { dir } => dir
-                .canonicalize()
-                .unwrap_or_else(|_| dir.clone())
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "model".to_string()),
+            ModelSource::Local { path } => {
+                let path = path.canonicalize().unwrap_or_else(|_| path.clone());
+                let name = if is_gguf(&path) {
+                    path.file_stem()
+                } else {
+                    path.file_name()
+                };
+                name.map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "model".to_string())
+            }
             ModelSource::Hub { repo_id, .. } => repo_id.replace('/', "--"),
         }
     }
@@ -73,7 +89,8 @@ impl ModelSource {
         progress: &mut dyn DownloadProgress,
     ) -> Result<ModelFiles> {
         match self {
-            ModelSource::Local { dir } => resolve_local(dir),
+            ModelSource::Local { path } if path.is_file() => Ok(gguf_files(path)),
+            ModelSource::Local { path } => resolve_local(path),
             ModelSource::Hub { repo_id, revision } => resolve_hub(hub, repo_id, revision, progress),
         }
     }
@@ -82,13 +99,15 @@ impl ModelSource {
 /// The local files of a model, ready to open.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelFiles {
-    /// `config.json`.
-    pub config: PathBuf,
-    /// `tokenizer.json`.
-    pub tokenizer: PathBuf,
+    /// `config.json`; `None` for a GGUF file, whose metadata holds the config.
+    pub config: Option<PathBuf>,
+    /// `tokenizer.json`; `None` for a GGUF file without one beside it,
+    /// whose metadata then holds the tokenizer.
+    pub tokenizer: Option<PathBuf>,
     /// How the weights are stored.
     pub weights_format: WeightsFormat,
-    /// Weight files: the safetensors file, the shard index then its shards, or the pickle.
+    /// Weight files: the safetensors file, the shard index then its shards,
+    /// the pickle, or the GGUF file.
     pub weights: Vec<PathBuf>,
     /// The hub commit the files come from; `None` for a local directory.
     pub commit: Option<String>,
@@ -97,13 +116,90 @@ pub struct ModelFiles {
 impl ModelFiles {
     /// Every input file, for hashing into the manifest.
     pub fn all(&self) -> Vec<&Path> {
-        let mut all = vec![self.config.as_path(), self.tokenizer.as_path()];
+        let mut all: Vec<&Path> = [&self.config, &self.tokenizer]
+            .into_iter()
+            .flatten()
+            .map(PathBuf::as_path)
+            .collect();
         all.extend(self.weights.iter().map(PathBuf::as_path));
         all
+    }
+
+    /// The model's tokenizer: its `tokenizer.json`, or the one a GGUF
+    /// file's metadata describes.
+    pub fn load_tokenizer(&self) -> Result<Tokenizer> {
+        match (&self.tokenizer, self.weights_format) {
+            (Some(path), _) => Tokenizer::from_file(path).map_err(|source| LoadError::Tokenizer {
+                path: path.clone(),
+                source,
+            }),
+            (None, WeightsFormat::Gguf) => {
+                let path = self.weights.first().ok_or_else(|| LoadError::NoWeights {
+                    path: PathBuf::from("."),
+                })?;
+                GgufFile::open(path)?.tokenizer()
+            }
+            (None, _) => Err(LoadError::MissingFile {
+                dir: self
+                    .config
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+                file: TOKENIZER.to_string(),
+            }),
+        }
+    }
+}
+
+/// Whether `path` names a GGUF file.
+fn is_gguf(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(GGUF_EXTENSION))
+}
+
+/// A GGUF file, with the `tokenizer.json` beside it if there is one (it
+/// takes the place of the tokenizer in the metadata).
+fn gguf_files(path: &Path) -> ModelFiles {
+    let beside = path.with_file_name(TOKENIZER);
+    ModelFiles {
+        config: None,
+        tokenizer: beside.is_file().then_some(beside),
+        weights_format: WeightsFormat::Gguf,
+        weights: vec![path.to_path_buf()],
+        commit: None,
+    }
+}
+
+/// The one GGUF file in `dir`, if it holds GGUF files at all; several are
+/// refused, since which one is meant cannot be guessed.
+fn gguf_in(dir: &Path) -> Result<Option<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(LoadError::io(dir))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && is_gguf(p))
+        .collect();
+    found.sort();
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(LoadError::SeveralGguf {
+            dir: dir.to_path_buf(),
+            files: found
+                .iter()
+                .filter_map(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect(),
+        }),
     }
 }
 
 fn resolve_local(dir: &Path) -> Result<ModelFiles> {
+    // A directory of GGUF files (no config.json) is read through its GGUF file.
+    if !dir.join(CONFIG).is_file() {
+        if let Some(gguf) = gguf_in(dir)? {
+            return Ok(gguf_files(&gguf));
+        }
+    }
     let require = |file: &str| {
         let path = dir.join(file);
         if path.is_file() {
@@ -134,8 +230,8 @@ fn resolve_local(dir: &Path) -> Result<ModelFiles> {
         });
     };
     Ok(ModelFiles {
-        config,
-        tokenizer,
+        config: Some(config),
+        tokenizer: Some(tokenizer),
         weights_format,
         weights,
         commit: None,
@@ -174,8 +270,8 @@ fn resolve_hub(
         });
     };
     Ok(ModelFiles {
-        config,
-        tokenizer,
+        config: Some(config),
+        tokenizer: Some(tokenizer),
         weights_format,
         weights,
         commit: Some(repo.commit().to_string()),

@@ -132,12 +132,12 @@ pub fn neuron_figure(
         .collect();
     let k = figure.entries(list.len(), "tokens")?;
     let list = &list[..k];
-    let (weights, embedding) = dataset.reading().neuron_side(model, layer as usize, side);
-    let vector = row(&weights, neuron as usize);
+    let (weights, embedding) = dataset.reading().neuron_side(model, layer as usize, side)?;
+    let vector = row(&weights, neuron as usize)?;
     let vectors: Vec<Vec<f32>> = list
         .iter()
         .map(|r| row(embedding, r.token_id as usize))
-        .collect();
+        .collect::<glossa_load::Result<_>>()?;
     let scores: Vec<(f64, f64)> = list
         .iter()
         .zip(&vectors)
@@ -203,22 +203,26 @@ pub fn head_figure(
     let list = &list[..k];
     let weights = dataset
         .reading()
-        .circuit(model, layer as usize, head as usize, circuit);
+        .circuit(model, layer as usize, head as usize, circuit)?;
     // The same scores as the tables: (E_src·W_src)·(E_dst·W_dst).
+    let (src_weight, dst_weight) = (
+        weights.src_weight.to_row_major()?,
+        weights.dst_weight.to_row_major()?,
+    );
     let scores: Vec<(f64, f64)> = list
         .iter()
         .map(|r| {
             let src = times(
-                &row(weights.src_embedding, r.src_token_id as usize),
-                &weights.src_weight,
+                &row(weights.src_embedding, r.src_token_id as usize)?,
+                &src_weight,
             );
             let dst = times(
-                &row(weights.dst_embedding, r.dst_token_id as usize),
-                &weights.dst_weight,
+                &row(weights.dst_embedding, r.dst_token_id as usize)?,
+                &dst_weight,
             );
-            (r.score as f64, dot(&src, &dst))
+            Ok((r.score as f64, dot(&src, &dst)))
         })
-        .collect();
+        .collect::<glossa_load::Result<_>>()?;
     check_scores(dataset, &scores)?;
 
     let mut tokens: Vec<PairToken> = Vec::new();
@@ -252,7 +256,7 @@ pub fn head_figure(
     let vectors = tokens
         .iter()
         .map(|t| row(&model.embedding, t.id as usize))
-        .collect();
+        .collect::<glossa_load::Result<_>>()?;
     let embedding = figure.tsne.embed(&figure.prepare(vectors))?;
     let (src, dst) = match circuit {
         Circuit::Vo => ("attended (src)", "promoted (dst)"),
@@ -452,20 +456,25 @@ fn check_scores(dataset: &Dataset, scores: &[(f64, f64)]) -> Result<()> {
 }
 
 /// Row `i` of `m`.
-fn row(m: &Matrix, i: usize) -> Vec<f32> {
-    (0..m.cols()).map(|c| m.get(i, c)).collect()
+/// Row `i` of `m`, decoded.
+fn row(m: &Matrix, i: usize) -> glossa_load::Result<Vec<f32>> {
+    let mut out = vec![0f32; m.cols()];
+    m.read_rows(i, 1, &mut out)?;
+    Ok(out)
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(&x, &y)| x as f64 * y as f64).sum()
 }
 
-/// `v · M` for a row vector `v` and a matrix `M`.
-fn times(v: &[f32], m: &Matrix) -> Vec<f32> {
-    (0..m.cols())
+/// `v · M` for a row vector `v` and a row-major `v.len() × cols` matrix `M`.
+fn times(v: &[f32], m: &[f32]) -> Vec<f32> {
+    let cols = m.len() / v.len().max(1);
+    (0..cols)
         .map(|c| {
-            (0..m.rows())
-                .map(|r| v[r] as f64 * m.get(r, c) as f64)
+            v.iter()
+                .enumerate()
+                .map(|(r, &x)| x as f64 * m[r * cols + c] as f64)
                 .sum::<f64>() as f32
         })
         .collect()

@@ -60,7 +60,7 @@ pub(crate) fn layer_circuits(
     tasks
         .into_par_iter()
         .map(|(head, circuit)| {
-            let (a, b) = circuit_factors(model, &settings.reading, layer, head, circuit, tokens);
+            let (a, b) = circuit_factors(model, &settings.reading, layer, head, circuit, tokens)?;
             let a = MatrixView::row_major(&a, tokens, shape.d_head);
             let b = MatrixView::row_major(&b, tokens, shape.d_head);
             let exclude = |src: u32, dst: u32| filter.excludes(src, dst);
@@ -109,16 +109,37 @@ pub fn circuit_factors(
     head: usize,
     circuit: Circuit,
     tokens: usize,
-) -> (Vec<f32>, Vec<f32>) {
-    let weights = reading.circuit(model, layer, head, circuit);
-    (
-        factor(weights.src_embedding, tokens, &weights.src_weight),
-        factor(weights.dst_embedding, tokens, &weights.dst_weight),
-    )
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let weights = reading.circuit(model, layer, head, circuit)?;
+    Ok((
+        factor(weights.src_embedding, tokens, &weights.src_weight)?,
+        factor(weights.dst_embedding, tokens, &weights.dst_weight)?,
+    ))
 }
 
-/// The first `tokens` rows of `embedding`, times `w`, as a row-major
-/// `tokens × w.cols()` matrix.
-fn factor(embedding: &Matrix, tokens: usize, w: &Matrix) -> Vec<f32> {
-    product(view(embedding).rows_range(0, tokens), view(w))
+/// The first `tokens` rows of `embedding`, times `w` (decoded), as a
+/// row-major `tokens × w.cols()` matrix, [`FACTOR_CHUNK`] rows at a time:
+/// an encoded embedding is never decoded whole, and one held as f32 goes
+/// through the same products, so both give the same bits.
+fn factor(embedding: &Matrix, tokens: usize, w: &Matrix) -> Result<Vec<f32>> {
+    let d_model = embedding.cols();
+    let mut out = Vec::with_capacity(tokens * w.cols());
+    let mut decoded = Vec::new();
+    for first in (0..tokens).step_by(FACTOR_CHUNK) {
+        let count = FACTOR_CHUNK.min(tokens - first);
+        let rows = if embedding.values().is_some() {
+            view(embedding).rows_range(first, count)
+        } else {
+            decoded.resize(count * d_model, 0f32);
+            embedding.read_rows(first, count, &mut decoded)?;
+            MatrixView::row_major(&decoded, count, d_model)
+        };
+        out.extend(product(rows, view(w)));
+    }
+    Ok(out)
 }
+
+/// Embedding rows multiplied at a time for a head's factors: every circuit
+/// task decoding an encoded embedding holds one such chunk (8 MB at
+/// d_model 1024, 32 MB at 4096).
+const FACTOR_CHUNK: usize = 2048;

@@ -11,9 +11,7 @@
 //! a relative offset is the key side turned by the model's own frequencies,
 //! a d_head × d_head rotation folded into W_K.
 
-use std::borrow::Cow;
-
-use glossa_load::{HeadParts, Matrix, Model, Rotary, RotaryPairing};
+use glossa_load::{HeadParts, Matrix, Model, Result, Rotary, RotaryPairing};
 use glossa_tables::{Circuit, EmbeddingChoice, Side};
 
 /// How a run reads the model's weights.
@@ -56,14 +54,14 @@ impl Reading {
         sides
     }
 
-    /// The vectors of one side of `layer`'s neurons (row i: neuron i) and
-    /// the embedding they are read through.
+    /// The vectors of one side of `layer`'s neurons (row i: neuron i),
+    /// decoded, and the embedding they are read through.
     pub fn neuron_side<'m>(
         &self,
         model: &'m Model,
         layer: usize,
         side: Side,
-    ) -> (Cow<'m, Matrix>, &'m Matrix) {
+    ) -> Result<(Matrix, &'m Matrix)> {
         let parts = &model.layers[layer];
         let (vectors, gain, embedding) = match side {
             Side::Gate => (
@@ -77,74 +75,73 @@ impl Reading {
             Side::Key => (&parts.ff_keys, &parts.ff_norm, self.read_embedding(model)),
             Side::Value => (&parts.ff_values, &model.final_norm, &model.unembedding),
         };
-        match gain.as_deref().filter(|_| self.fold_norm) {
-            Some(gain) => (Cow::Owned(scaled(vectors, None, Some(gain))), embedding),
-            None => (Cow::Borrowed(vectors), embedding),
-        }
+        let vectors = match gain.as_deref().filter(|_| self.fold_norm) {
+            Some(gain) => scaled(vectors, None, Some(gain))?,
+            None => vectors.decode()?,
+        };
+        Ok((vectors, embedding))
     }
 
-    /// The factors of one circuit of query head `head` of `layer`.
+    /// The factors of one circuit of query head `head` of `layer`, its
+    /// weights decoded.
     pub fn circuit<'m>(
         &self,
         model: &'m Model,
         layer: usize,
         head: usize,
         circuit: Circuit,
-    ) -> CircuitWeights<'m> {
+    ) -> Result<CircuitWeights<'m>> {
         let parts = &model.layers[layer];
         let h: &HeadParts = &parts.heads[head];
         let fold_norm = self.fold_norm;
         let fold = move |gain: &'m Option<Vec<f32>>| gain.as_deref().filter(|_| fold_norm);
         let attention = fold(&parts.attention_norm);
         let read = self.read_embedding(model);
-        match circuit {
+        Ok(match circuit {
             Circuit::Vo => CircuitWeights {
                 src_embedding: read,
-                src_weight: scaled(&h.value, attention, None),
+                src_weight: scaled(&h.value, attention, None)?,
                 dst_embedding: &model.unembedding,
                 // B = E_out·W_Oᵀ, with the final gain on E_out's columns.
-                dst_weight: scaled(&h.output.transposed(), fold(&model.final_norm), None),
+                dst_weight: scaled(&h.output.transposed(), fold(&model.final_norm), None)?,
             },
             Circuit::Qk => {
-                let mut key = scaled(&h.key, attention, fold(&h.key_norm));
+                let mut key = scaled(&h.key, attention, fold(&h.key_norm))?;
                 if let (Some(rotary), offset) = (&parts.rotary, self.qk_offset) {
                     if offset != 0 {
-                        key = rotated(&key, rotary, offset);
+                        key = rotated(&key, rotary, offset)?;
                     }
                 }
                 CircuitWeights {
                     src_embedding: read,
-                    src_weight: scaled(&h.query, attention, fold(&h.query_norm)),
+                    src_weight: scaled(&h.query, attention, fold(&h.query_norm))?,
                     dst_embedding: read,
                     dst_weight: key,
                 }
             }
-        }
+        })
     }
 }
 
 /// `diag(rows) · m · diag(cols)` as an owned row-major matrix.
-fn scaled(m: &Matrix, rows: Option<&[f32]>, cols: Option<&[f32]>) -> Matrix {
-    let mut data = Vec::with_capacity(m.rows() * m.cols());
-    for r in 0..m.rows() {
+fn scaled(m: &Matrix, rows: Option<&[f32]>, cols: Option<&[f32]>) -> Result<Matrix> {
+    let mut data = m.to_row_major()?;
+    for (r, row) in data.chunks_exact_mut(m.cols().max(1)).enumerate() {
         let row_gain = rows.map_or(1.0, |g| g[r]);
-        for c in 0..m.cols() {
-            data.push(m.get(r, c) * row_gain * cols.map_or(1.0, |g| g[c]));
+        for (c, value) in row.iter_mut().enumerate() {
+            *value = *value * row_gain * cols.map_or(1.0, |g| g[c]);
         }
     }
-    Matrix::from_vec(data, m.rows(), m.cols())
+    Ok(Matrix::from_vec(data, m.rows(), m.cols()))
 }
 
 /// W_K turned for a query `offset` positions after the key: each row of
 /// `key` (a `d_head`-wide vector) rotated by the angle a key at relative
 /// position −offset gets, so that `q · R(−offset) k` is what a query scores
 /// a key `offset` tokens before it.
-fn rotated(key: &Matrix, rotary: &Rotary, offset: i64) -> Matrix {
+fn rotated(key: &Matrix, rotary: &Rotary, offset: i64) -> Result<Matrix> {
     let pairs = rotary.dims / 2;
-    let mut data: Vec<f32> = (0..key.rows())
-        .flat_map(|r| (0..key.cols()).map(move |c| (r, c)))
-        .map(|(r, c)| key.get(r, c))
-        .collect();
+    let mut data = key.to_row_major()?;
     let cols = key.cols();
     for p in 0..pairs {
         let frequency = rotary.base.powf(-2.0 * p as f64 / rotary.dims as f64);
@@ -160,5 +157,5 @@ fn rotated(key: &Matrix, rotary: &Rotary, offset: i64) -> Matrix {
             row[j] = (a * sin + b * cos) as f32;
         }
     }
-    Matrix::from_vec(data, key.rows(), cols)
+    Ok(Matrix::from_vec(data, key.rows(), cols))
 }

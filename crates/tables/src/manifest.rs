@@ -123,8 +123,12 @@ pub struct Options {
     pub head_pruning: HeadPruning,
     /// Worker threads of the run.
     pub threads: usize,
-    /// How the weights were stored (`safetensors`, ...).
+    /// How the weights were stored (`safetensors`, `gguf`, ...).
     pub weights_format: String,
+    /// The encodings the weights were stored in, with how many tensors use
+    /// each (`bf16 (291)`; a quantised GGUF: `q4_1 (210), f32 (61), q8_0 (1)`).
+    #[serde(default)]
+    pub weights_encoding: String,
     /// Which embedding each side of a list was read through.
     pub embedding: EmbeddingChoice,
     /// Whether norm gains were folded into the weights.

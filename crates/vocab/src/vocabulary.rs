@@ -66,8 +66,16 @@ impl Vocabulary {
             path: path.to_path_buf(),
             source,
         })?;
+        Vocabulary::read(&tokenizer, path)
+    }
+
+    /// Renders every token of a loaded tokenizer, refusing one whose scheme
+    /// is unknown or that has no tokens; `source` (a `tokenizer.json`, a GGUF
+    /// file) names it in errors.
+    pub fn read(tokenizer: &Tokenizer, source: &Path) -> Result<Vocabulary> {
+        let path = source;
         let vocabulary =
-            Vocabulary::from_tokenizer(&tokenizer).map_err(|source| VocabError::Scheme {
+            Vocabulary::from_tokenizer(tokenizer).map_err(|source| VocabError::Scheme {
                 path: path.to_path_buf(),
                 source,
             })?;

@@ -16,7 +16,6 @@ use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
 use crate::model::{Architecture, LayerParts, Model};
-use crate::source::ModelFiles;
 
 const BLOCK: &str = "encoder.layer";
 
@@ -29,7 +28,7 @@ struct BertConfig {
 }
 
 /// Reads a BERT or RoBERTa checkpoint.
-pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+pub(super) fn load(config: ConfigFile, checkpoint: &Checkpoint) -> Result<Model> {
     let bert: BertConfig = config.parse()?;
     // The masked-LM head decodes through the word embeddings.
     let shape = bert.dimensions.shape(&config, &HF_KEYS, true, false)?;
@@ -39,8 +38,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         } else {
             (Architecture::Bert, "BERT", &["bert.", ""])
         };
-    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-    let tensors = TensorLookup::new(&checkpoint, name, roots);
+    let tensors = TensorLookup::new(checkpoint, name, roots);
     let (d, d_ff) = (shape.d_model, shape.d_ff);
     let blocks = tensors.pp(BLOCK);
     check_layers(&tensors, BLOCK, "num_hidden_layers", shape.layers)?;
@@ -69,6 +67,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         layers.push(parts);
     }
     Ok(Model {
+        weights_encoding: checkpoint.encodings(),
         architecture,
         shape,
         config: config.json,

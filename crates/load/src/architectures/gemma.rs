@@ -19,7 +19,6 @@ use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
 use crate::model::{Architecture, Model, Rotary, RotaryPairing};
-use crate::source::ModelFiles;
 
 const NAME: &str = "Gemma";
 
@@ -49,7 +48,7 @@ struct MultimodalConfig {
 }
 
 /// Reads a Gemma checkpoint.
-pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+pub(super) fn load(config: ConfigFile, checkpoint: &Checkpoint) -> Result<Model> {
     let multimodal = config.model_type() == Some("gemma3");
     let gemma: GemmaConfig = if multimodal {
         let nested: MultimodalConfig = config.parse()?;
@@ -69,8 +68,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
     } else {
         &["model.", ""]
     };
-    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-    let tensors = TensorLookup::new(&checkpoint, NAME, roots);
+    let tensors = TensorLookup::new(checkpoint, NAME, roots);
     check_layers(&tensors, BLOCK, "num_hidden_layers", shape.layers)?;
     let embedding = tensors.matrix("embed_tokens.weight", [shape.vocab, shape.d_model])?;
     let norms = Norms {
@@ -97,6 +95,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         .optional_vector("norm.weight", shape.d_model)?
         .map(|w| w.iter().map(|&w| 1.0 + w).collect());
     Ok(Model {
+        weights_encoding: checkpoint.encodings(),
         architecture,
         shape,
         config: config.json,

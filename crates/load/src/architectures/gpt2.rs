@@ -13,7 +13,6 @@ use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
 use crate::model::{Architecture, LayerParts, Model, ModelShape};
-use crate::source::ModelFiles;
 
 const NAME: &str = "GPT-2";
 
@@ -38,15 +37,14 @@ fn tied_by_default() -> bool {
 }
 
 /// Reads a GPT-2 checkpoint: the config's shape first, then the weights.
-pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+pub(super) fn load(config: ConfigFile, checkpoint: &Checkpoint) -> Result<Model> {
     let gpt2: Gpt2Config = config.parse()?;
     // `n_head` only splits `n_embd` into heads: no GPT-2 tensor has a
     // per-head axis, so divisibility is all the weights can confirm.
     let shape = gpt2
         .dimensions
         .shape(&config, &GPT2_KEYS, gpt2.tie_word_embeddings, false)?;
-    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
+    let tensors = TensorLookup::new(checkpoint, NAME, ROOTS);
     let (d, vocab) = (shape.d_model, shape.vocab);
 
     check_layers(&tensors, BLOCK, "n_layer", shape.layers)?;
@@ -58,6 +56,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         .map(|l| layer(&blocks.pp(l), &shape))
         .collect::<Result<Vec<_>>>()?;
     Ok(Model {
+        weights_encoding: checkpoint.encodings(),
         architecture: Architecture::Gpt2,
         shape,
         config: config.json,

@@ -12,7 +12,6 @@ use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
 use crate::model::{Architecture, HeadParts, LayerParts, Model, Rotary, RotaryPairing};
-use crate::source::ModelFiles;
 
 const NAME: &str = "GPT-NeoX";
 
@@ -38,14 +37,13 @@ fn default_rotary_pct() -> f64 {
 }
 
 /// Reads a GPT-NeoX checkpoint.
-pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+pub(super) fn load(config: ConfigFile, checkpoint: &Checkpoint) -> Result<Model> {
     let neox: NeoxConfig = config.parse()?;
     let shape = neox
         .dimensions
         .shape(&config, &HF_KEYS, neox.tie_word_embeddings, false)?;
-    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
-    let top = TensorLookup::new(&checkpoint, NAME, &[""]);
+    let tensors = TensorLookup::new(checkpoint, NAME, ROOTS);
+    let top = TensorLookup::new(checkpoint, NAME, &[""]);
     check_layers(&tensors, BLOCK, "num_hidden_layers", shape.layers)?;
     let (d, d_ff, dh) = (shape.d_model, shape.d_ff, shape.d_head);
     let embedding = tensors.matrix("embed_in.weight", [shape.vocab, d])?;
@@ -92,6 +90,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Model {
+        weights_encoding: checkpoint.encodings(),
         architecture: Architecture::GptNeox,
         shape,
         config: config.json,

@@ -12,7 +12,6 @@ use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
 use crate::model::{Architecture, LayerParts, Model, Rotary, RotaryPairing};
-use crate::source::ModelFiles;
 
 const NAME: &str = "GPT-J";
 
@@ -32,15 +31,14 @@ struct GptjConfig {
 }
 
 /// Reads a GPT-J checkpoint.
-pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+pub(super) fn load(config: ConfigFile, checkpoint: &Checkpoint) -> Result<Model> {
     let gptj: GptjConfig = config.parse()?;
     config.check_dimensions(&[("rotary_dim", gptj.rotary_dim)])?;
     let shape = gptj
         .dimensions
         .shape(&config, &GPT2_KEYS, gptj.tie_word_embeddings, false)?;
-    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
-    let top = TensorLookup::new(&checkpoint, NAME, &[""]);
+    let tensors = TensorLookup::new(checkpoint, NAME, ROOTS);
+    let top = TensorLookup::new(checkpoint, NAME, &[""]);
     check_layers(&tensors, BLOCK, "n_layer", shape.layers)?;
     let (d, d_ff) = (shape.d_model, shape.d_ff);
     let embedding = tensors.matrix("wte.weight", [shape.vocab, d])?;
@@ -75,6 +73,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Model {
+        weights_encoding: checkpoint.encodings(),
         architecture: Architecture::Gptj,
         shape,
         config: config.json,

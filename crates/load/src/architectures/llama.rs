@@ -15,7 +15,6 @@ use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
 use crate::model::{Architecture, LayerParts, Model, ModelShape, Rotary, RotaryPairing};
-use crate::source::ModelFiles;
 
 const NAME: &str = "LLaMA";
 
@@ -54,7 +53,7 @@ impl LlamaConfig {
 }
 
 /// Reads a LLaMA-family checkpoint.
-pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+pub(super) fn load(config: ConfigFile, checkpoint: &Checkpoint) -> Result<Model> {
     let llama: LlamaConfig = config.parse()?;
     let shape = llama
         .dimensions
@@ -65,9 +64,8 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         "qwen3" => Architecture::Qwen3,
         _ => Architecture::Llama,
     };
-    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
-    let top = TensorLookup::new(&checkpoint, NAME, &[""]);
+    let tensors = TensorLookup::new(checkpoint, NAME, ROOTS);
+    let top = TensorLookup::new(checkpoint, NAME, &[""]);
     let (d, vocab) = (shape.d_model, shape.vocab);
     check_layers(&tensors, BLOCK, "num_hidden_layers", shape.layers)?;
 
@@ -87,6 +85,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Model {
+        weights_encoding: checkpoint.encodings(),
         architecture,
         shape,
         config: config.json,

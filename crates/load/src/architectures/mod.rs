@@ -16,13 +16,17 @@ mod opt;
 mod phi3;
 mod shared;
 
+use std::path::PathBuf;
+
+use crate::checkpoint::{Checkpoint, WeightsFormat};
 use crate::config::ConfigFile;
 use crate::error::{LoadError, Result};
+use crate::gguf::GgufFile;
 use crate::model::Model;
 use crate::source::ModelFiles;
 
-/// Builds the model from its config and files.
-type Adapter = fn(ConfigFile, &ModelFiles) -> Result<Model>;
+/// Builds the model from its config and opened weights.
+type Adapter = fn(ConfigFile, &Checkpoint) -> Result<Model>;
 
 /// Every supported `model_type`, with its adapter.
 const ADAPTERS: &[(&str, Adapter)] = &[
@@ -44,9 +48,19 @@ const ADAPTERS: &[(&str, Adapter)] = &[
 ];
 
 impl Model {
-    /// Reads `config.json`, opens the weights and maps them onto the canonical parts.
+    /// Reads `config.json` (or a GGUF file's metadata), opens the weights
+    /// and maps them onto the canonical parts.
     pub fn load(files: &ModelFiles) -> Result<Model> {
-        let config = ConfigFile::read(&files.config)?;
+        let config = match (&files.config, files.weights_format) {
+            (Some(path), _) => ConfigFile::read(path)?,
+            (None, WeightsFormat::Gguf) => GgufFile::open(gguf_path(files)?)?.config()?,
+            (None, _) => {
+                return Err(LoadError::MissingFile {
+                    dir: PathBuf::from("."),
+                    file: "config.json".to_string(),
+                })
+            }
+        };
         let model_type = config.model_type().unwrap_or_default();
         let Some((_, adapter)) = ADAPTERS.iter().find(|(name, _)| *name == model_type) else {
             let found = if model_type.is_empty() {
@@ -59,6 +73,18 @@ impl Model {
                 supported: ADAPTERS.iter().map(|(name, _)| *name).collect(),
             });
         };
-        adapter(config, files)
+        let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
+        adapter(config, &checkpoint)
     }
+}
+
+/// The GGUF file of a GGUF model.
+fn gguf_path(files: &ModelFiles) -> Result<&std::path::Path> {
+    files
+        .weights
+        .first()
+        .map(PathBuf::as_path)
+        .ok_or_else(|| LoadError::NoWeights {
+            path: PathBuf::from("."),
+        })
 }

@@ -12,7 +12,6 @@ use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
 use crate::model::{Architecture, LayerParts, Model};
-use crate::source::ModelFiles;
 
 const NAME: &str = "OPT";
 
@@ -43,7 +42,7 @@ fn tied() -> bool {
 }
 
 /// Reads an OPT checkpoint.
-pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+pub(super) fn load(config: ConfigFile, checkpoint: &Checkpoint) -> Result<Model> {
     let opt: OptConfig = config.parse()?;
     const OPT_KEYS: Keys = Keys {
         ff: "ffn_dim",
@@ -62,9 +61,8 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
             shape.d_model
         )));
     }
-    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
-    let top = TensorLookup::new(&checkpoint, NAME, &[""]);
+    let tensors = TensorLookup::new(checkpoint, NAME, ROOTS);
+    let top = TensorLookup::new(checkpoint, NAME, &[""]);
     check_layers(&tensors, BLOCK, "num_hidden_layers", shape.layers)?;
     let (d, d_ff) = (shape.d_model, shape.d_ff);
     let embedding = tensors.matrix("embed_tokens.weight", [shape.vocab, d])?;
@@ -99,6 +97,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Model {
+        weights_encoding: checkpoint.encodings(),
         architecture: Architecture::Opt,
         shape,
         config: config.json,

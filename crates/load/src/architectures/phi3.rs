@@ -10,7 +10,6 @@ use crate::config::ConfigFile;
 use crate::error::Result;
 use crate::lookup::TensorLookup;
 use crate::model::{Architecture, LayerParts, Model};
-use crate::source::ModelFiles;
 
 const NAME: &str = "Phi-3";
 
@@ -19,15 +18,14 @@ const ROOTS: &[&str] = &["model.", ""];
 const BLOCK: &str = "layers";
 
 /// Reads a Phi-3 checkpoint.
-pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
+pub(super) fn load(config: ConfigFile, checkpoint: &Checkpoint) -> Result<Model> {
     // Phi-3's config keys are LLaMA's.
     let phi: LlamaConfig = config.parse()?;
     let shape = phi
         .dimensions
         .shape(&config, &HF_KEYS, phi.tie_word_embeddings, true)?;
-    let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-    let tensors = TensorLookup::new(&checkpoint, NAME, ROOTS);
-    let top = TensorLookup::new(&checkpoint, NAME, &[""]);
+    let tensors = TensorLookup::new(checkpoint, NAME, ROOTS);
+    let top = TensorLookup::new(checkpoint, NAME, &[""]);
     check_layers(&tensors, BLOCK, "num_hidden_layers", shape.layers)?;
     let (d, d_ff, dh) = (shape.d_model, shape.d_ff, shape.d_head);
     let embedding = tensors.matrix("embed_tokens.weight", [shape.vocab, d])?;
@@ -63,6 +61,7 @@ pub(super) fn load(config: ConfigFile, files: &ModelFiles) -> Result<Model> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Model {
+        weights_encoding: checkpoint.encodings(),
         architecture: Architecture::Phi3,
         shape,
         config: config.json,

@@ -15,6 +15,7 @@ use std::time::Instant;
 use glossa_load::{HubOptions, Model, ModelSource};
 use glossa_tables::{Layout, Manifest};
 use glossa_vocab::{allowed_tokens, CharFilter, Vocabulary};
+use rayon::prelude::*;
 
 use crate::config::ExtractConfig;
 use crate::error::{PipelineError, Result};
@@ -126,7 +127,16 @@ fn run_stages(
         source.resolve(hub, downloads.as_mut())?
     };
     let model = Model::load(&files)?;
-    let vocabulary = Vocabulary::from_file(&files.tokenizer)?;
+    // Half-precision and quantised weights are decoded as the stages read
+    // them; their NaNs and infinities are looked for now, before anything
+    // is written (f32 weights were checked as they were loaded).
+    model
+        .tensors_read(0..model.shape.layers)
+        .par_iter()
+        .try_for_each(|matrix| matrix.check_encoded_finite())?;
+    let tokenizer = files.load_tokenizer()?;
+    let tokenizer_source = files.tokenizer.as_ref().unwrap_or(&files.weights[0]);
+    let vocabulary = Vocabulary::read(&tokenizer, tokenizer_source)?;
     let tokens = vocabulary.len();
     if tokens > model.shape.vocab {
         return Err(PipelineError::VocabularyMismatch {
@@ -143,12 +153,7 @@ fn run_stages(
     let started = Instant::now();
     let corpus = match &config.token_list {
         Some(source) => Some(token_list(
-            source,
-            config,
-            hub,
-            &files.tokenizer,
-            tokens,
-            observer,
+            source, config, hub, &tokenizer, tokens, observer,
         )?),
         None => None,
     };
@@ -221,6 +226,7 @@ fn run_stages(
         source,
         files: &files,
         architecture: model.architecture.as_str().to_string(),
+        weights_encoding: &model.weights_encoding,
         shape: &model.shape,
         inputs,
         filters,

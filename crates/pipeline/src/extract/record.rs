@@ -112,6 +112,8 @@ pub(super) struct Record<'a> {
     pub(super) source: &'a ModelSource,
     pub(super) files: &'a ModelFiles,
     pub(super) architecture: String,
+    /// How the weights were encoded, as the manifest records it.
+    pub(super) weights_encoding: &'a str,
     pub(super) shape: &'a ModelShape,
     pub(super) inputs: BTreeMap<String, String>,
     pub(super) filters: &'a [CharFilter],
@@ -129,7 +131,7 @@ impl Record<'_> {
             schema_version: SCHEMA_VERSION,
             model: config.model.clone(),
             model_dir: match self.source {
-                ModelSource::Local { dir } => dir.canonicalize().ok(),
+                ModelSource::Local { path } => path.canonicalize().ok(),
                 ModelSource::Hub { .. } => None,
             },
             revision: matches!(self.source, ModelSource::Hub { .. })
@@ -156,6 +158,7 @@ impl Record<'_> {
                 },
                 threads: rayon::current_num_threads(),
                 weights_format: self.files.weights_format.as_str().to_string(),
+                weights_encoding: self.weights_encoding.to_string(),
                 embedding: config.embedding,
                 fold_norm: config.fold_norm,
                 qk_offset: config.qk_offset,

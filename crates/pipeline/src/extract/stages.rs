@@ -13,6 +13,7 @@ use glossa_tables::{
     Polarity, Side, Table, TableKind, TokenRow,
 };
 use glossa_vocab::{CharClasses, Vocabulary};
+use tokenizers::Tokenizer;
 
 use super::ledger::Ledger;
 use crate::config::ExtractConfig;
@@ -21,7 +22,7 @@ use crate::heads::{layer_circuits, CircuitSettings};
 use crate::observer::Observer;
 use crate::pairs_filter::PairFilter;
 use crate::readings::Reading;
-use crate::views::view;
+use crate::views::{view, TokenRows};
 
 /// Everything the stages share.
 pub(super) struct Stages<'a> {
@@ -116,20 +117,24 @@ impl Stages<'_> {
             let lists = sides
                 .iter()
                 .map(|&side| {
-                    let (vectors, embedding) = self.reading.neuron_side(self.model, l, side);
-                    project(
+                    // One side decoded at a time: a layer's f32 is never
+                    // held whole.
+                    let (vectors, embedding) = self.reading.neuron_side(self.model, l, side)?;
+                    let embedding = TokenRows(embedding);
+                    let lists = project(
                         &Projection {
                             vectors: view(&vectors),
-                            embedding: view(embedding),
+                            embedding: embedding.embedding(),
                             tokens: self.tokens,
                             k: self.config.k,
                             filter: self.token_filter(),
                             tiling: Tiling::default(),
                         },
                         &advance,
-                    )
+                    )?;
+                    Ok(lists)
                 })
-                .collect::<std::result::Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<_>>>()?;
             self.ledger.time("compute_neurons", started);
 
             let started = Instant::now();
@@ -239,7 +244,7 @@ pub(super) fn token_list(
     source: &str,
     config: &ExtractConfig,
     hub: &HubOptions,
-    tokenizer: &Path,
+    tokenizer: &Tokenizer,
     tokens: usize,
     observer: &dyn Observer,
 ) -> Result<Vec<(u32, u64)>> {
