@@ -135,7 +135,7 @@ impl Checkpoint {
         match &self.tensors {
             Tensors::Mapped(map) => map.values().for_each(|t| {
                 let name = match &t.encoding {
-                    Ok(encoding) => encoding.name(),
+                    Ok(encoding) => encoding.name().to_string(),
                     Err(stored) => stored.to_lowercase(),
                 };
                 *counts.entry(name).or_default() += 1;

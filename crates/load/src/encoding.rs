@@ -41,13 +41,25 @@ impl Encoding {
         }
     }
 
-    /// The name recorded in the manifest (`bf16`, `q4_1`).
-    pub fn name(self) -> String {
+    /// The name recorded in the manifest, as llama.cpp spells it (`bf16`,
+    /// `q4_1`, `q6_k`).
+    pub fn name(self) -> &'static str {
         match self {
-            Encoding::F32 => "f32".to_string(),
-            Encoding::F16 => "f16".to_string(),
-            Encoding::Bf16 => "bf16".to_string(),
-            Encoding::Quantized(dtype) => format!("{dtype:?}").to_lowercase(),
+            Encoding::F32 | Encoding::Quantized(GgmlDType::F32) => "f32",
+            Encoding::F16 | Encoding::Quantized(GgmlDType::F16) => "f16",
+            Encoding::Bf16 | Encoding::Quantized(GgmlDType::BF16) => "bf16",
+            Encoding::Quantized(GgmlDType::Q4_0) => "q4_0",
+            Encoding::Quantized(GgmlDType::Q4_1) => "q4_1",
+            Encoding::Quantized(GgmlDType::Q5_0) => "q5_0",
+            Encoding::Quantized(GgmlDType::Q5_1) => "q5_1",
+            Encoding::Quantized(GgmlDType::Q8_0) => "q8_0",
+            Encoding::Quantized(GgmlDType::Q8_1) => "q8_1",
+            Encoding::Quantized(GgmlDType::Q2K) => "q2_k",
+            Encoding::Quantized(GgmlDType::Q3K) => "q3_k",
+            Encoding::Quantized(GgmlDType::Q4K) => "q4_k",
+            Encoding::Quantized(GgmlDType::Q5K) => "q5_k",
+            Encoding::Quantized(GgmlDType::Q6K) => "q6_k",
+            Encoding::Quantized(GgmlDType::Q8K) => "q8_k",
         }
     }
 

@@ -119,14 +119,6 @@ impl Matrix {
         matches!(self.storage, Storage::Encoded(_))
     }
 
-    /// The encoding of the stored elements, for the manifest (`f32`, `bf16`, `q4_1`).
-    pub fn encoding_name(&self) -> String {
-        match &self.storage {
-            Storage::Encoded(tensor) => tensor.encoding.name(),
-            _ => "f32".to_string(),
-        }
-    }
-
     /// The underlying f32 elements, addressed with [`Self::row_stride`] and
     /// [`Self::col_stride`]; `None` while they are still encoded
     /// ([`Self::decode`] first).
