@@ -70,6 +70,42 @@ pub fn write_table(
     })
 }
 
+/// Copies the table file `from` to `dir/relative` atomically, hashing it on
+/// the way, and describes the copy (its rows read from the Parquet footer).
+pub fn copy_table(from: &Path, dir: &Path, relative: &str) -> Result<FileRecord> {
+    let path = dir.join(relative);
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(TableError::io(parent))?;
+    let (sha256, bytes) = replace_atomically(&path, |temporary| copy_hashing(from, temporary))?;
+    Ok(FileRecord {
+        path: relative.to_string(),
+        rows: parquet_rows(&path)?,
+        bytes,
+        sha256,
+    })
+}
+
+/// Copies `from` to a new file `to`, synced, returning the sha256 (hex) and
+/// size of what was copied.
+fn copy_hashing(from: &Path, to: &Path) -> Result<(String, u64)> {
+    let mut source = File::open(from).map_err(TableError::io(from))?;
+    let mut target = File::create(to).map_err(TableError::io(to))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = source.read(&mut buffer).map_err(TableError::io(from))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        target.write_all(&buffer[..n]).map_err(TableError::io(to))?;
+        bytes += n as u64;
+    }
+    target.sync_all().map_err(TableError::io(to))?;
+    Ok((hex(&hasher.finalize()), bytes))
+}
+
 /// Writes `bytes` to `path` atomically and durably: a reader (or a restart
 /// after power loss) finds the old file or the whole new one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -245,6 +281,38 @@ mod tests {
             cause = e.source();
         }
         false
+    }
+
+    #[test]
+    fn a_copied_table_is_described_like_the_original() {
+        let tmp = tempfile::tempdir().unwrap();
+        let original = write_table(
+            tmp.path(),
+            "a/t.parquet",
+            schema::token_list(),
+            [batch()],
+            TableOptions::default(),
+        )
+        .unwrap();
+        let copy = copy_table(
+            &tmp.path().join("a/t.parquet"),
+            &tmp.path().join("b"),
+            "c/t.parquet",
+        )
+        .unwrap();
+        assert_eq!(copy.path, "c/t.parquet");
+        assert_eq!(
+            (copy.rows, copy.bytes, &copy.sha256),
+            (original.rows, original.bytes, &original.sha256)
+        );
+        let names: Vec<_> = std::fs::read_dir(tmp.path().join("b/c"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, ["t.parquet"], "no temporary file is left");
+        assert!(copy_table(&tmp.path().join("missing"), tmp.path(), "d.parquet").is_err());
+        assert!(!tmp.path().join("d.parquet").exists());
     }
 
     #[test]
