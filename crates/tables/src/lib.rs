@@ -26,8 +26,8 @@ pub use manifest::{
 };
 pub use neurons::{read_neuron_rows, NeuronRow, NeuronTableBuilder};
 pub use parquet_io::{
-    copy_table, first_non_finite_score, parquet_rows, sha256_file, sha256_hex, write_atomically,
-    write_table, FileRecord, TableOptions,
+    copy_atomically, first_non_finite_score, parquet_rows, sha256_file, sha256_hex,
+    write_atomically, write_table, FileRecord, TableOptions,
 };
 pub use tokens::{
     is_token_list, read_token_list, read_tokens, token_list_batch, tokens_batch, TokenRow,

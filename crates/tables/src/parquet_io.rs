@@ -70,19 +70,14 @@ pub fn write_table(
     })
 }
 
-/// Copies the table file `from` to `dir/relative` atomically, hashing it on
-/// the way, and describes the copy (its rows read from the Parquet footer).
-pub fn copy_table(from: &Path, dir: &Path, relative: &str) -> Result<FileRecord> {
-    let path = dir.join(relative);
-    let parent = path.parent().unwrap_or(dir);
-    std::fs::create_dir_all(parent).map_err(TableError::io(parent))?;
-    let (sha256, bytes) = replace_atomically(&path, |temporary| copy_hashing(from, temporary))?;
-    Ok(FileRecord {
-        path: relative.to_string(),
-        rows: parquet_rows(&path)?,
-        bytes,
-        sha256,
-    })
+/// Copies the file `from` to `to` atomically and durably (as
+/// [`write_atomically`] writes), hashing it on the way: the sha256 (hex) and
+/// size of what was copied. Creates the directory of `to` if need be.
+pub fn copy_atomically(from: &Path, to: &Path) -> Result<(String, u64)> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(TableError::io(parent))?;
+    }
+    replace_atomically(to, |temporary| copy_hashing(from, temporary))
 }
 
 /// Copies `from` to a new file `to`, synced, returning the sha256 (hex) and
@@ -284,7 +279,7 @@ mod tests {
     }
 
     #[test]
-    fn a_copied_table_is_described_like_the_original() {
+    fn a_copy_is_hashed_like_the_original_and_leaves_no_temporary_file() {
         let tmp = tempfile::tempdir().unwrap();
         let original = write_table(
             tmp.path(),
@@ -294,25 +289,33 @@ mod tests {
             TableOptions::default(),
         )
         .unwrap();
-        let copy = copy_table(
+        let (sha256, bytes) = copy_atomically(
             &tmp.path().join("a/t.parquet"),
-            &tmp.path().join("b"),
-            "c/t.parquet",
+            &tmp.path().join("b/c/t.parquet"),
         )
         .unwrap();
-        assert_eq!(copy.path, "c/t.parquet");
+        assert_eq!((bytes, &sha256), (original.bytes, &original.sha256));
         assert_eq!(
-            (copy.rows, copy.bytes, &copy.sha256),
-            (original.rows, original.bytes, &original.sha256)
+            sha256_file(&tmp.path().join("b/c/t.parquet")).unwrap(),
+            (sha256, bytes)
         );
         let names: Vec<_> = std::fs::read_dir(tmp.path().join("b/c"))
             .unwrap()
             .flatten()
             .map(|e| e.file_name())
             .collect();
-        assert_eq!(names, ["t.parquet"], "no temporary file is left");
-        assert!(copy_table(&tmp.path().join("missing"), tmp.path(), "d.parquet").is_err());
-        assert!(!tmp.path().join("d.parquet").exists());
+        assert_eq!(names, ["t.parquet"]);
+        let missing = copy_atomically(&tmp.path().join("missing"), &tmp.path().join("d"));
+        assert!(missing.unwrap_err().to_string().contains("missing"));
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.ends_with(".tmp") && n != "d"),
+            "{names:?}"
+        );
     }
 
     #[test]
