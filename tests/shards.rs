@@ -749,3 +749,93 @@ fn the_layer_range_is_part_of_what_a_resumed_run_must_match() {
     assert_succeeds(&run(&args));
     assert_same_dataset(&whole, &reference);
 }
+
+/// Stands in for Slurm's `sbatch`: runs the job at once (each task of an
+/// array in turn, with its SLURM_ARRAY_TASK_ID), logs its arguments and
+/// output to $SBATCH_LOG, and prints a job id as `--parsable` does.
+#[cfg(unix)]
+const SBATCH: &str = r#"#!/usr/bin/env bash
+echo "sbatch $*" >> "$SBATCH_LOG"
+array=""
+script=""
+for arg in "$@"; do
+    case "$arg" in
+        --array=*) array="${arg#--array=}" ;;
+        -*) ;;
+        *) script="$arg" ;;
+    esac
+done
+export SLURM_CPUS_PER_TASK=1
+if [ -n "$array" ]; then
+    for i in $(seq "${array%-*}" "${array#*-}"); do
+        SLURM_ARRAY_TASK_ID="$i" bash "$script" >> "$SBATCH_LOG" 2>&1 || exit 1
+    done
+    echo "100;cluster"
+else
+    bash "$script" >> "$SBATCH_LOG" 2>&1 || exit 1
+    echo 101
+fi
+"#;
+
+#[cfg(unix)]
+#[test]
+fn the_slurm_example_extracts_an_array_of_shards_and_merges_them() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let sbatch = bin.join("sbatch");
+    std::fs::write(&sbatch, SBATCH).unwrap();
+    std::fs::set_permissions(&sbatch, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = tmp.path().join("sbatch.log");
+    let work = tmp.path().join("work");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/slurm/extract-array.sh");
+    let output = std::process::Command::new("bash")
+        .arg(&script)
+        .current_dir(tmp.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("SBATCH_LOG", &log)
+        .env("MODEL", shipped_model_dir())
+        .env("LAYERS", "4")
+        .env("SHARDS", "3")
+        .env("WORK", &work)
+        .env("ARGS", OPTIONS.join(" "))
+        .env("GLOSSA", env!("CARGO_BIN_EXE_glossa"))
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_HUB_CACHE", tmp.path().join("no-cache"))
+        .output()
+        .expect("bash runs");
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_succeeds(&output);
+    assert!(
+        stdout(&output).contains("submitted extraction array 100 (3 tasks) and merge job 101"),
+        "{}\n{log_text}",
+        stdout(&output)
+    );
+    for needle in [
+        "sbatch --parsable --array=0-2 ",
+        "sbatch --parsable --dependency=afterok:100 ",
+        "task 0 of 3: layers 0..1",
+        "task 1 of 3: layers 1..2",
+        "task 2 of 3: layers 2..4",
+        "every check passed",
+    ] {
+        assert!(log_text.contains(needle), "{needle:?} not in:\n{log_text}");
+    }
+    for (i, (start, end)) in [(0, 1), (1, 2), (2, 4)].into_iter().enumerate() {
+        let shard = manifest(&work.join(format!("shard-{i}")));
+        assert_eq!(
+            shard.options.layers,
+            Some(LayerRange::new(start, end).unwrap())
+        );
+    }
+    assert_same_dataset(&work.join("dataset"), &shipped().dir("full"));
+}
