@@ -323,19 +323,17 @@ fn write_merged(
         .filter(|t| first.manifest.lists(&t.path()))
         .map(|t| (t, first))
         .collect();
-    let per_layer: [(bool, fn(usize) -> Table); 2] = [
-        (options.neurons, Table::Neurons),
-        (options.heads, Table::Heads),
-    ];
-    for (extracted, table) in per_layer {
-        if extracted {
-            plan.extend(
-                holders
-                    .iter()
-                    .enumerate()
-                    .map(|(layer, &holder)| (table(layer), &shards[holder])),
-            );
-        }
+    let layer_tables = |table: fn(usize) -> Table| {
+        holders
+            .iter()
+            .enumerate()
+            .map(move |(layer, &holder)| (table(layer), &shards[holder]))
+    };
+    if options.neurons {
+        plan.extend(layer_tables(Table::Neurons));
+    }
+    if options.heads {
+        plan.extend(layer_tables(Table::Heads));
     }
 
     // The same shards, as their manifests are now, make the same merge: an
