@@ -312,6 +312,15 @@ fn a_shard_is_a_searchable_verifiable_dataset_of_its_own() {
 }
 
 #[test]
+fn a_range_of_every_layer_is_an_ordinary_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("all");
+    assert_succeeds(&extract(&shipped_model_dir(), &out, &["--layers", "0..=3"]));
+    assert_eq!(manifest(&out).options.layers, None);
+    assert_same_dataset(&out, &shipped().dir("full"));
+}
+
+#[test]
 fn layers_outside_the_model_or_holding_none_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let model = shipped_model_dir();
