@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use glossa_tables::LayerRange;
 
 use crate::hints::Topic;
 
@@ -18,6 +19,8 @@ pub struct Args {
 pub enum Command {
     /// Project every neuron and attention head through the embedding; write tables and index.
     Extract(ExtractArgs),
+    /// Join the shards of `extract --layers` into one dataset, as one unsharded run writes it.
+    Merge(MergeArgs),
     /// Find the neuron and head lists that contain a token (or a pair of tokens).
     Search(SearchArgs),
     /// Print one unit's lists.
@@ -41,6 +44,7 @@ impl Command {
     pub fn topic(&self) -> Topic {
         match self {
             Command::Extract(_) => Topic::Extract,
+            Command::Merge(_) => Topic::Merge,
             Command::Search(_) => Topic::Search,
             Command::Show(_) => Topic::Show,
             Command::Index(_) => Topic::Index,
@@ -122,12 +126,32 @@ pub struct ExtractArgs {
     /// key; the key N tokens before the query) instead of 0 [default: 0].
     #[arg(long, allow_negative_numbers = true, value_name = "N")]
     pub qk_offset: Option<i64>,
+    /// Extract only these layers, a shard for `glossa merge`: A..B (B
+    /// excluded, as in Rust), A..=B, or one layer A.
+    #[arg(long, value_name = "A..B")]
+    pub layers: Option<LayerRange>,
     /// No progress output (the closing summary and notes are still printed).
     #[arg(long, short)]
     pub quiet: bool,
     /// Start over instead of resuming an interrupted run in the output directory.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Directory of the merged dataset: new, empty, or a dataset to replace.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The shards' directories, in any order: together they hold every layer once.
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+    /// Worker threads of the index build [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress output (the closing summary and notes are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]

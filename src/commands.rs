@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use glossa_index::Search;
 use glossa_load::HubOptions;
-use glossa_pipeline::{extract, verify, ExtractConfig, Observer, PipelineFile};
+use glossa_pipeline::{extract, merge, verify, ExtractConfig, Observer, PipelineFile};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
-use crate::args::{Args, Command, DataArgs, ExtractArgs, FormatArg, SearchArgs, ShowUnit};
+use crate::args::{
+    Args, Command, DataArgs, ExtractArgs, FormatArg, MergeArgs, SearchArgs, ShowUnit,
+};
 use crate::output::emit;
 use crate::plots;
 use crate::progress::{Bars, Lines, Quiet};
@@ -23,6 +25,7 @@ const PIPELINES_DIR: &str = "pipelines";
 pub fn run(args: Args) -> Result<()> {
     match args.command {
         Command::Extract(extract_args) => run_extract(extract_args),
+        Command::Merge(merge_args) => run_merge(merge_args),
         Command::Search(search_args) => run_search(search_args),
         Command::Show(show) => match show.unit {
             ShowUnit::Neuron {
@@ -135,31 +138,60 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     if let Some(max) = args.max_tokens {
         config.max_tokens = Some(max);
     }
+    if let Some(layers) = args.layers {
+        config.layers = Some(layers);
+    }
     config.force = args.force;
     Ok(config)
 }
 
 fn run_extract(args: ExtractArgs) -> Result<()> {
     let config = extract_config(&args)?;
-    if let Some(threads) = config.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .context("could not start the worker threads")?;
-    }
-    // Bars on a terminal; elsewhere (CI logs, a pipe) a line per stage.
-    let (bars, lines) = (Bars::new(), Lines::new());
-    let observer: &dyn Observer = match (args.quiet, std::io::stderr().is_terminal()) {
-        (true, _) => &Quiet,
-        (false, true) => &bars,
-        (false, false) => &lines,
-    };
-    let summary = extract(&config, &HubOptions::from_env(), observer)?;
+    start_threads(config.threads)?;
+    let summary = with_observer(args.quiet, |observer| {
+        Ok(extract(&config, &HubOptions::from_env(), observer)?)
+    })?;
     eprint!(
         "{}",
         render::extract_summary(&summary.dir, &summary.manifest)
     );
     Ok(())
+}
+
+/// `glossa merge`: the shards' tables into one dataset.
+fn run_merge(args: MergeArgs) -> Result<()> {
+    start_threads(args.threads)?;
+    let summary = with_observer(args.quiet, |observer| {
+        Ok(merge(&args.shards, &args.out, args.threads, observer)?)
+    })?;
+    eprint!(
+        "{}",
+        render::extract_summary(&summary.dir, &summary.manifest)
+    );
+    Ok(())
+}
+
+/// The worker threads of a run, if told how many.
+fn start_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(threads) = threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("could not start the worker threads")?;
+    }
+    Ok(())
+}
+
+/// Runs `run` with the progress display of a run: bars on a terminal,
+/// elsewhere (CI logs, a pipe) a line per stage, nothing with `quiet`.
+fn with_observer<T>(quiet: bool, run: impl FnOnce(&dyn Observer) -> Result<T>) -> Result<T> {
+    let (bars, lines) = (Bars::new(), Lines::new());
+    let observer: &dyn Observer = match (quiet, std::io::stderr().is_terminal()) {
+        (true, _) => &Quiet,
+        (false, true) => &bars,
+        (false, false) => &lines,
+    };
+    run(observer)
 }
 
 /// `glossa verify`: the checklist on standard output; problems make it fail.

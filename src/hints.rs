@@ -12,6 +12,7 @@ use glossa_pipeline::PipelineError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Topic {
     Extract,
+    Merge,
     Search,
     Show,
     Index,
@@ -27,17 +28,32 @@ pub fn hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
     error
         .chain()
         .find_map(|cause| cause.downcast_ref::<PipelineError>())
-        .and_then(pipeline_hint)
+        .and_then(|e| pipeline_hint(e, topic))
         .or_else(|| serve_hint(error))
         .or_else(|| io_hint(error, topic))
 }
 
-fn pipeline_hint(error: &PipelineError) -> Option<String> {
+fn pipeline_hint(error: &PipelineError, topic: Topic) -> Option<String> {
     if let PipelineError::Index(index) = error {
         return index_hint(index);
     }
     if let PipelineError::Load(load) = error {
         return load_hint(load);
+    }
+    if let PipelineError::MergeInput { source, .. } = error {
+        return pipeline_hint(source, topic).or_else(|| {
+            Some(
+                "each SHARD is the output directory of a finished `glossa extract --layers A..B`; `glossa verify --data DIR` says what is wrong with one"
+                    .to_string(),
+            )
+        });
+    }
+    if let PipelineError::LayersMissing { missing, .. } = error {
+        let flags: Vec<String> = missing.iter().map(|r| format!("--layers {r}")).collect();
+        return Some(format!(
+            "extract the missing layers with the other shards' flags and {} (one shard each), then merge all the shards again",
+            flags.join(", ")
+        ));
     }
     if let PipelineError::Corpus(glossa_corpus::CorpusError::NoTextColumn { .. }) = error {
         return Some("name the text column with --text-column NAME".to_string());
@@ -51,11 +67,33 @@ fn pipeline_hint(error: &PipelineError) -> Option<String> {
         E::Interrupted { .. } => {
             "rerun the same `glossa extract` command to resume it, or add --force to start over"
         }
+        E::InterruptedMerge { .. } => {
+            "rerun the same `glossa merge` command to finish it"
+        }
+        E::LayersOutOfRange { .. } => {
+            "--layers takes a range inside the model's layers: A..B (B excluded), A..=B, or one layer A"
+        }
+        E::LayerNotInShard { .. } => {
+            "ask the shard that holds that layer, or the dataset `glossa merge` makes of all the shards"
+        }
+        E::ShardsDiffer { .. } => {
+            "extract the odd shard again with the same glossa, model and flags as the others (only --layers differs)"
+        }
+        E::LayersOverlap { .. } => {
+            "give every layer to exactly one shard: leave out one of the overlapping shards, or extract ranges that do not overlap"
+        }
+        E::ShardDamaged { .. } => {
+            "`glossa verify --data SHARD` lists what is wrong; extract that shard again"
+        }
+        E::MergeIntoShard { .. } => "name a new directory with --out",
         E::NothingToExtract => "--no-neurons and --no-heads together leave nothing to extract",
         E::WithoutTokenList { .. } => {
             "--max-tokens and --text-column go with --token-list; add one, or drop them"
         }
         E::OutputIsAFile { .. } => "name a directory with --out",
+        E::OutputNotEmpty { .. } if topic == Topic::Merge => {
+            "name a new or empty directory with --out"
+        }
         E::OutputNotEmpty { .. } => {
             "name a new or empty directory with --out, or add --force to write there anyway"
         }
@@ -139,6 +177,9 @@ fn io_hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
         (ErrorKind::StorageFull | ErrorKind::QuotaExceeded, Topic::Extract) => {
             "the disk is full: free some space (or extract to another --out); rerunning the same extraction resumes it"
         }
+        (ErrorKind::StorageFull | ErrorKind::QuotaExceeded, Topic::Merge) => {
+            "the disk is full: free some space (or merge into another --out); rerunning the same merge resumes it"
+        }
         (ErrorKind::StorageFull | ErrorKind::QuotaExceeded, Topic::Plot) => {
             "the disk is full: free some space, or write the plot elsewhere with --out"
         }
@@ -150,6 +191,9 @@ fn io_hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
         }
         (ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem, Topic::Extract) => {
             "the path is not writable: fix its permissions (or extract to another --out)"
+        }
+        (ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem, Topic::Merge) => {
+            "the path is not writable: fix its permissions (or merge into another --out)"
         }
         (ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem, _) => {
             "the path is not writable: fix its permissions, or write elsewhere"

@@ -316,6 +316,14 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
     }
     let _ = writeln!(out, "arch      {}", manifest.architecture);
     let _ = writeln!(out, "shape     {}", manifest.shape);
+    if let Some(shard) = manifest.options.layers {
+        let _ = writeln!(
+            out,
+            "shard     {} of {} (--layers {shard}); `glossa merge` joins it with the shards of the other layers",
+            shard.describe(),
+            manifest.shape.layers
+        );
+    }
     let options = &manifest.options;
     let vocabulary = &manifest.vocabulary;
     // What was extracted, and how: "yes, k = ..." or "no".

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use glossa_tables::{EmbeddingChoice, MAX_LIST_LEN};
+use glossa_tables::{EmbeddingChoice, LayerRange, MAX_LIST_LEN};
 use glossa_vocab::CharFilter;
 
 use crate::error::{PipelineError, Result};
@@ -78,6 +78,10 @@ pub struct ExtractConfig {
     /// position instead of 0, where the rotation cancels.
     #[serde(default)]
     pub qk_offset: i64,
+    /// Extract only these layers' tables: a shard, to be merged with the
+    /// shards of the other layers. `None`: every layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<LayerRange>,
     /// Start over even if the output directory holds an interrupted run of
     /// the same configuration (which is otherwise resumed). A flag of one
     /// invocation, never read from a pipeline file.
@@ -123,6 +127,7 @@ impl ExtractConfig {
             embedding: EmbeddingChoice::default(),
             fold_norm: false,
             qk_offset: 0,
+            layers: None,
             force: false,
         }
     }
@@ -166,6 +171,19 @@ impl ExtractConfig {
                     .map_err(PipelineError::InvalidFilter)
             })
             .collect()
+    }
+
+    /// The shard this run writes of a model with `layers` layers: `None`
+    /// when it writes every layer (also when its range names them all).
+    /// Fails when the range reaches past the model's last layer.
+    pub(crate) fn shard(&self, layers: usize) -> Result<Option<LayerRange>> {
+        match self.layers {
+            Some(asked) if asked.end() > layers => {
+                Err(PipelineError::LayersOutOfRange { asked, layers })
+            }
+            Some(range) if range.layers() == (0..layers) => Ok(None),
+            shard => Ok(shard),
+        }
     }
 
     /// How the weights are read.

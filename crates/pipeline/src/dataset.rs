@@ -11,7 +11,7 @@ use glossa_tables::{
 use crate::error::{PipelineError, Result};
 use crate::index::{expected_entries, open_checked, rebuild_index};
 use crate::readings::Reading;
-use crate::resume::{active_run, ActiveRun};
+use crate::resume::{active_run, ActiveRun, RunKind};
 
 /// A dataset directory with a manifest: a finished extraction.
 pub struct Dataset {
@@ -63,7 +63,8 @@ fn not_finished(dir: &Path) -> PipelineError {
             dir,
             holder: holder.describe(),
         },
-        Some(ActiveRun::Interrupted) => PipelineError::Interrupted { dir },
+        Some(ActiveRun::Interrupted(RunKind::Extraction)) => PipelineError::Interrupted { dir },
+        Some(ActiveRun::Interrupted(RunKind::Merge)) => PipelineError::InterruptedMerge { dir },
         None => PipelineError::NotADataset { dir },
     }
 }
@@ -108,13 +109,21 @@ impl Dataset {
         }
     }
 
-    /// Checks that `layer` exists.
+    /// Checks that `layer` exists, and that the dataset holds it (a shard
+    /// holds only its own layers).
     pub fn check_layer(&self, layer: u32) -> Result<()> {
         let layers = self.manifest.shape.layers;
         if layer as usize >= layers {
             return Err(PipelineError::NoSuchLayer { layer, layers });
         }
-        Ok(())
+        match self.manifest.options.layers {
+            Some(shard) if !shard.contains(layer as usize) => Err(PipelineError::LayerNotInShard {
+                layer,
+                shard,
+                layers,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Every list entry of one neuron, in table order (side, polarity, rank).

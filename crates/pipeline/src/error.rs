@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use glossa_tables::LayerRange;
+
 /// The result of pipeline operations.
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 
@@ -109,6 +111,9 @@ pub enum PipelineError {
     #[error("{dir} holds an interrupted extraction, not a finished dataset (no manifest.json); the same extraction run again resumes it")]
     Interrupted { dir: PathBuf },
 
+    #[error("{dir} holds an interrupted merge, not a finished dataset (no manifest.json); the same merge run again resumes it")]
+    InterruptedMerge { dir: PathBuf },
+
     #[error("a plot needs at least one entry")]
     NoEntriesToPlot,
 
@@ -159,6 +164,55 @@ pub enum PipelineError {
     #[error("head {head} does not exist; layers have heads {}", range(*heads))]
     NoSuchHead { head: u32, heads: usize },
 
+    #[error("layers {asked} reach past the model's last layer: it has {layers} layers ({})", range(*layers))]
+    LayersOutOfRange { asked: LayerRange, layers: usize },
+
+    #[error("layer {layer} is not in this shard: it holds {} of the model's {layers}", shard.describe())]
+    LayerNotInShard {
+        layer: u32,
+        shard: LayerRange,
+        layers: usize,
+    },
+
+    #[error("no shards to merge")]
+    NoShards,
+
+    #[error("cannot merge {dir}")]
+    MergeInput {
+        dir: PathBuf,
+        #[source]
+        source: Box<PipelineError>,
+    },
+
+    #[error("{other} and {first} are not shards of one extraction: their {what} differ ({}); shards merge only when one glossa extracted them from the same model files with the same options, apart from the layers", differences.join("; "))]
+    ShardsDiffer {
+        first: PathBuf,
+        other: PathBuf,
+        what: &'static str,
+        differences: Vec<String>,
+    },
+
+    #[error("{} of the model's {layers} layers {} in no shard; the shards hold {}", runs(missing), if missing.len() == 1 && missing[0].len() == 1 { "is" } else { "are" }, holdings(shards))]
+    LayersMissing {
+        missing: Vec<LayerRange>,
+        layers: usize,
+        shards: Vec<(PathBuf, LayerRange)>,
+    },
+
+    #[error("{} {} in more than one shard: {}", runs(overlap), if overlap.len() == 1 && overlap[0].len() == 1 { "is" } else { "are" }, holdings(shards))]
+    LayersOverlap {
+        overlap: Vec<LayerRange>,
+        shards: Vec<(PathBuf, LayerRange)>,
+    },
+
+    #[error("{shard} cannot be trusted as a shard: {problem}")]
+    ShardDamaged { shard: PathBuf, problem: String },
+
+    #[error(
+        "{out} is one of the shards being merged: the merged dataset needs a directory of its own"
+    )]
+    MergeIntoShard { out: PathBuf },
+
     #[error("{path} holds rows of layer {found}, not of layer {layer}: the file was replaced or moved; the dataset cannot be trusted as it is")]
     WrongLayer {
         path: PathBuf,
@@ -172,6 +226,21 @@ impl PipelineError {
         let path = path.into();
         move |source| PipelineError::Io { path, source }
     }
+}
+
+/// `layer 2, layers 4–5`: runs of layers as people write them.
+fn runs(runs: &[LayerRange]) -> String {
+    let parts: Vec<String> = runs.iter().map(|r| r.describe()).collect();
+    parts.join(", ")
+}
+
+/// `a (layers 0–1), b (layer 2)`: which shard holds what.
+fn holdings(shards: &[(PathBuf, LayerRange)]) -> String {
+    let parts: Vec<String> = shards
+        .iter()
+        .map(|(dir, range)| format!("{} ({})", dir.display(), range.describe()))
+        .collect();
+    parts.join(", ")
 }
 
 /// `0–3` for 4 items, as people write ranges; `none` for 0.

@@ -13,6 +13,11 @@
 //! stopped, with byte-identical tables. [`verify`] checks a finished dataset
 //! against its manifest.
 //!
+//! A run may be restricted to a range of layers ([`ExtractConfig::layers`]):
+//! it writes a shard, a dataset of those layers only, and [`merge`] joins the
+//! shards of every layer into the dataset an unsharded run writes, table for
+//! table byte-identical.
+//!
 //! [`Dataset`] opens a finished dataset for `show`, `search` and `info`,
 //! opening its index once per command ([`Dataset::index`]); the `*_figure`
 //! functions turn its lists into the figures of `glossa plot`.
@@ -23,6 +28,7 @@ pub use error::{PipelineError, Result};
 pub use extract::{extract, Summary};
 pub use figures::{copying_figure, head_figure, neuron_figure, overview_figure, UnitFigure};
 pub use heads::circuit_factors;
+pub use merge::merge;
 pub use observer::{Observer, Silent};
 pub use readings::{CircuitWeights, Reading};
 pub use verify::{verify, Check, Verification};
@@ -36,7 +42,9 @@ mod figures;
 mod heads;
 mod index;
 mod lock;
+mod merge;
 mod observer;
+mod output_dir;
 mod pairs_filter;
 mod readings;
 mod resume;

@@ -19,20 +19,31 @@ use crate::error::{PipelineError, Result};
 use crate::lock::{lock_holder, LockHolder};
 use crate::observer::Observer;
 
-/// An extraction found in a dataset directory that is not finished.
+/// An extraction (or merge) found in a dataset directory that is not finished.
 pub(crate) enum ActiveRun {
     /// A live process holds the directory's lock.
     Running(LockHolder),
     /// A journal is there, but no process holds the lock.
-    Interrupted,
+    Interrupted(RunKind),
 }
 
-/// The extraction that is writing the dataset now, or that was interrupted there.
+/// What writes a dataset: an extraction, or a merge of shards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RunKind {
+    #[default]
+    Extraction,
+    Merge,
+}
+
+/// The run that is writing the dataset now, or that was interrupted there.
 pub(crate) fn active_run(layout: &Layout) -> Option<ActiveRun> {
     if let Some(holder) = lock_holder(layout) {
         Some(ActiveRun::Running(holder))
     } else if layout.has_run_dir() {
-        Some(ActiveRun::Interrupted)
+        // An unreadable journal is an extraction's, as before merges existed.
+        let kind = read_progress(&layout.journal()).map_or(RunKind::Extraction, |p| p.kind);
+        Some(ActiveRun::Interrupted(kind))
     } else {
         None
     }
@@ -44,6 +55,9 @@ const JOURNAL_FORMAT: u32 = 1;
 #[derive(Debug, Serialize, Deserialize)]
 struct Progress {
     format: u32,
+    /// What kind of run writes the directory (absent in journals written before merges).
+    #[serde(default)]
+    kind: RunKind,
     /// What the run is: equal for two runs exactly when they write equal tables.
     run: serde_json::Value,
     /// Files renamed into place, in the order they were written.
@@ -72,6 +86,7 @@ impl Journal {
     /// run left and starts over (always, with `force`).
     pub(crate) fn start(
         layout: &Layout,
+        kind: RunKind,
         run: serde_json::Value,
         force: bool,
         observer: &dyn Observer,
@@ -102,7 +117,7 @@ impl Journal {
                     observer.note(&format!("replacing the dataset in {}", dir.display()));
                 }
             }
-            Some(progress) if progress.run != run => observer.note(&format!(
+            Some(progress) if progress.kind != kind || progress.run != run => observer.note(&format!(
                 "{} holds an interrupted run of a different configuration or different inputs ({} differ); starting over",
                 dir.display(),
                 differences(&progress.run, &run).join(", ")
@@ -133,6 +148,7 @@ impl Journal {
             layout: layout.clone(),
             progress: Progress {
                 format: JOURNAL_FORMAT,
+                kind,
                 run,
                 tables: resumed.done.values().cloned().collect(),
                 timings: resumed.timings.clone(),

@@ -18,7 +18,7 @@ use glossa_tables::{
 };
 
 use crate::index::{expected_entries, open_checked};
-use crate::resume::{active_run, ActiveRun};
+use crate::resume::{active_run, ActiveRun, RunKind};
 
 /// One check and what it found.
 #[derive(Debug, Clone)]
@@ -106,8 +106,12 @@ pub fn verify(dir: &Path) -> Verification {
             "an extraction is writing this directory now ({}); verify it once that run has finished",
             holder.describe()
         )],
-        Some(ActiveRun::Interrupted) => vec![format!(
+        Some(ActiveRun::Interrupted(RunKind::Extraction)) => vec![format!(
             "{} holds the journal of an interrupted extraction; the same extraction run again finishes it",
+            layout.run_dir().display()
+        )],
+        Some(ActiveRun::Interrupted(RunKind::Merge)) => vec![format!(
+            "{} holds the journal of an interrupted merge; the same merge run again finishes it",
             layout.run_dir().display()
         )],
         None => Vec::new(),
@@ -134,10 +138,18 @@ pub fn verify(dir: &Path) -> Verification {
             return report;
         }
     };
+    let shard = match manifest.options.layers {
+        Some(shard) => format!(
+            "; a shard of {} of {}",
+            shard.describe(),
+            manifest.shape.layers
+        ),
+        None => String::new(),
+    };
     report.check(
         "manifest",
         format!(
-            "manifest.json of {}, written by glossa {}",
+            "manifest.json of {}, written by glossa {}{shard}",
             manifest.model, manifest.glossa_version
         ),
         Vec::new(),
@@ -265,8 +277,10 @@ fn check_rows(report: &mut Verification, manifest: &Manifest) {
         Table::Tokens,
         Some(manifest.vocabulary.tokenizer_tokens as u64),
     );
+    // A shard holds the tables of its layers only.
+    let layers = manifest.layers();
     if options.neurons {
-        for l in 0..shape.layers {
+        for l in layers.clone() {
             expect(
                 Table::Neurons(l),
                 Some((shape.d_ff * sides * 2 * options.k) as u64),
@@ -274,13 +288,29 @@ fn check_rows(report: &mut Verification, manifest: &Manifest) {
         }
     }
     if options.heads {
-        for l in 0..shape.layers {
+        for l in layers.clone() {
             expect(Table::Heads(l), None);
         }
         expect(
             Table::HeadSummary,
-            Some((shape.layers * shape.heads * 2) as u64),
+            Some((layers.len() * shape.heads * 2) as u64),
         );
+    }
+    if layers.end > shape.layers {
+        problems.push(format!(
+            "the manifest names layers {}..{} of a model of {} layers",
+            layers.start, layers.end, shape.layers
+        ));
+    }
+    for record in &manifest.tables {
+        if let Some(layer) = Table::parse(&record.path).and_then(Table::layer) {
+            if !layers.contains(&layer) {
+                problems.push(format!(
+                    "{} is a table of layer {layer}, which the dataset does not hold",
+                    record.path
+                ));
+            }
+        }
     }
     report.check(
         "row counts",

@@ -81,6 +81,7 @@ impl From<PipelineError> for ApiError {
         use PipelineError as E;
         let status = match &error {
             E::NoSuchLayer { .. }
+            | E::LayerNotInShard { .. }
             | E::NoSuchNeuron { .. }
             | E::NoSuchHead { .. }
             | E::NoHeads { .. }

@@ -128,7 +128,9 @@ async fn dataset_page(
             base(&served.name)
         );
         body.push_str("<h2>Layers</h2><p class=\"layers\">");
-        for layer in 0..manifest.shape.layers as u32 {
+        // A shard holds some layers only.
+        for layer in manifest.layers() {
+            let layer = layer as u32;
             let _ = write!(
                 body,
                 r#"<a href="{}">layer {layer}</a> "#,
@@ -178,6 +180,16 @@ fn manifest_html(manifest: &Manifest) -> String {
     }
     let shape = &manifest.shape;
     rows.push(("architecture", escape(&manifest.architecture)));
+    if let Some(shard) = options.layers {
+        rows.push((
+            "shard",
+            format!(
+                "{} of {}; the other layers are in other shards",
+                shard.describe(),
+                manifest.shape.layers
+            ),
+        ));
+    }
     rows.push((
         "shape",
         format!(
@@ -275,7 +287,6 @@ async fn search_page(
         Ok(Query(params)) => params,
         Err(_) => SearchParams::default(),
     };
-    let shape = served.dataset.manifest().shape;
     let choice = |name: &str, label: &str, values: &[&str], chosen: Option<String>| {
         let mut out =
             format!(r#"<label>{label} <select name="{name}"><option value="">any</option>"#);
@@ -290,7 +301,13 @@ async fn search_page(
         out.push_str("</select></label>");
         out
     };
-    let layers: Vec<String> = (0..shape.layers).map(|l| l.to_string()).collect();
+    // A shard is searched in its own layers.
+    let layers: Vec<String> = served
+        .dataset
+        .manifest()
+        .layers()
+        .map(|l| l.to_string())
+        .collect();
     let layers: Vec<&str> = layers.iter().map(String::as_str).collect();
     let lower = |v: Option<String>| v.map(|s| s.to_lowercase());
     let body = format!(
@@ -570,17 +587,23 @@ async fn layer_page(
     .await?;
     let ds = &s.name;
     let shape = s.dataset.manifest().shape;
+    // The layers a shard holds (every layer of a whole dataset).
+    let held = s.dataset.manifest().layers();
     let mut body = format!(
         r#"<nav class="crumbs"><a href="{}">{}</a> › layer {layer}</nav><h1>Layer {layer}</h1>
 <p class="pager">{} · {}</p>"#,
         base(ds),
         escape(ds),
         maybe_link(
-            layer.checked_sub(1).map(|l| layer_url(ds, l)),
+            layer
+                .checked_sub(1)
+                .filter(|&l| held.contains(&(l as usize)))
+                .map(|l| layer_url(ds, l)),
             "← previous layer"
         ),
         maybe_link(
-            (layer as usize + 1 < shape.layers).then(|| layer_url(ds, layer + 1)),
+            held.contains(&(layer as usize + 1))
+                .then(|| layer_url(ds, layer + 1)),
             "next layer →"
         ),
     );

@@ -44,19 +44,22 @@ pub fn catalog() -> Catalog {
 /// The address of a server over [`dataset`], started on first use.
 pub fn server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
-    *ADDR.get_or_init(|| {
-        let catalog = Arc::new(catalog());
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                sender.send(listener.local_addr().unwrap()).unwrap();
-                axum::serve(listener, router(catalog)).await.unwrap();
-            });
+    *ADDR.get_or_init(|| serve(catalog()))
+}
+
+/// Starts a server over `catalog` on a loopback port, in a thread of its own.
+pub fn serve(catalog: Catalog) -> SocketAddr {
+    let catalog = Arc::new(catalog);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            sender.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, router(catalog)).await.unwrap();
         });
-        receiver.recv().unwrap()
-    })
+    });
+    receiver.recv().unwrap()
 }
 
 /// A response: status, headers (lowercase names), body.
@@ -79,14 +82,25 @@ impl Response {
 
 /// `GET target` (a path and query as sent on the request line).
 pub fn get(target: &str) -> Response {
-    send(
+    get_from(server(), target)
+}
+
+/// `GET target` of the server at `address`.
+pub fn get_from(address: SocketAddr, target: &str) -> Response {
+    send_to(
+        address,
         format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes(),
     )
 }
 
 /// Sends `request` as it is and reads the whole response.
 pub fn send(request: &[u8]) -> Response {
-    let mut stream = TcpStream::connect(server()).unwrap();
+    send_to(server(), request)
+}
+
+/// Sends `request` to the server at `address` and reads the whole response.
+pub fn send_to(address: SocketAddr, request: &[u8]) -> Response {
+    let mut stream = TcpStream::connect(address).unwrap();
     stream.write_all(request).unwrap();
     let mut raw = Vec::new();
     // The server may close early on a request it refuses; what it sent counts.

@@ -20,11 +20,14 @@ pub use heads::{
 };
 pub use kinds::{Circuit, Polarity, Side, UnitKind, UnknownName};
 pub use layout::{Layout, Table, TableKind};
-pub use manifest::{EmbeddingChoice, HeadPruning, Manifest, Options, Shape, Vocabulary};
+pub use manifest::{
+    EmbeddingChoice, HeadPruning, InvalidLayerRange, LayerRange, Manifest, Options, Shape,
+    Vocabulary,
+};
 pub use neurons::{read_neuron_rows, NeuronRow, NeuronTableBuilder};
 pub use parquet_io::{
-    first_non_finite_score, parquet_rows, sha256_file, sha256_hex, write_atomically, write_table,
-    FileRecord, TableOptions,
+    copy_atomically, first_non_finite_score, parquet_rows, sha256_file, sha256_hex,
+    write_atomically, write_table, FileRecord, TableOptions,
 };
 pub use tokens::{
     is_token_list, read_token_list, read_tokens, token_list_batch, tokens_batch, TokenRow,

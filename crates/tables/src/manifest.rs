@@ -4,7 +4,10 @@
 //! read, so no command reads tables of a layout this build does not know.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +139,149 @@ pub struct Options {
     /// The relative position (query minus key) the QK circuits of rotary
     /// models were computed at; 0 where the rotation cancels.
     pub qk_offset: i64,
+    /// The layers of a shard: a run restricted to some layers holds only
+    /// their per-layer tables. `None` (and absent from the JSON): every layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<LayerRange>,
+}
+
+/// A non-empty range of layers, `start..end` with `end` excluded, as in Rust.
+///
+/// Written as `A..B`, `A..=B` or a single layer `A` ([`FromStr`]); stored in
+/// the manifest as `{"start": A, "end": B}`. Empty and reversed ranges cannot
+/// be made, parsed or read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "LayerBounds")]
+pub struct LayerRange {
+    start: usize,
+    end: usize,
+}
+
+/// A layer range as stored, checked on the way in.
+#[derive(Deserialize)]
+struct LayerBounds {
+    start: usize,
+    end: usize,
+}
+
+impl TryFrom<LayerBounds> for LayerRange {
+    type Error = InvalidLayerRange;
+
+    fn try_from(bounds: LayerBounds) -> std::result::Result<LayerRange, InvalidLayerRange> {
+        LayerRange::new(bounds.start, bounds.end)
+    }
+}
+
+/// Why a text or pair of bounds is not a layer range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidLayerRange {
+    #[error("{text:?} is not a layer range: write A..B (layers A to B-1), A..=B (A to B) or one layer A")]
+    Syntax { text: String },
+
+    #[error("{text} holds no layer: the end of A..B is excluded, so layer {start} alone is {start}..{next} (or {start}..={start}, or {start})", next = start + 1)]
+    Empty { text: String, start: usize },
+
+    #[error("{text} runs backwards: a range goes from its first layer up to its last")]
+    Reversed { text: String },
+}
+
+impl LayerRange {
+    /// `start..end`; fails when it holds no layer.
+    pub fn new(start: usize, end: usize) -> std::result::Result<LayerRange, InvalidLayerRange> {
+        let text = format!("{start}..{end}");
+        match start.cmp(&end) {
+            std::cmp::Ordering::Less => Ok(LayerRange { start, end }),
+            std::cmp::Ordering::Equal => Err(InvalidLayerRange::Empty { text, start }),
+            std::cmp::Ordering::Greater => Err(InvalidLayerRange::Reversed { text }),
+        }
+    }
+
+    /// The first layer.
+    pub fn start(self) -> usize {
+        self.start
+    }
+
+    /// One past the last layer.
+    pub fn end(self) -> usize {
+        self.end
+    }
+
+    /// The layers, as a range to iterate.
+    pub fn layers(self) -> Range<usize> {
+        self.start..self.end
+    }
+
+    /// How many layers it holds (at least one).
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    /// Always false: a layer range holds at least one layer.
+    pub fn is_empty(self) -> bool {
+        false
+    }
+
+    /// Whether it holds `layer`.
+    pub fn contains(self, layer: usize) -> bool {
+        self.layers().contains(&layer)
+    }
+
+    /// `layer 3` or `layers 0–1`, as people write them (the last included).
+    pub fn describe(self) -> String {
+        if self.len() == 1 {
+            format!("layer {}", self.start)
+        } else {
+            format!("layers {}–{}", self.start, self.end - 1)
+        }
+    }
+}
+
+impl fmt::Display for LayerRange {
+    /// `0..2`, the syntax it is parsed from.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+impl FromStr for LayerRange {
+    type Err = InvalidLayerRange;
+
+    /// `A..B` (B excluded), `A..=B` (B included) or a single layer `A`.
+    fn from_str(text: &str) -> std::result::Result<LayerRange, InvalidLayerRange> {
+        let syntax = || InvalidLayerRange::Syntax {
+            text: text.to_string(),
+        };
+        let number = |s: &str| -> std::result::Result<usize, InvalidLayerRange> {
+            let s = s.trim();
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(syntax());
+            }
+            s.parse().map_err(|_| syntax())
+        };
+        let (start, end) = match text.split_once("..") {
+            None => {
+                let layer = number(text)?;
+                (layer, layer.checked_add(1).ok_or_else(syntax)?)
+            }
+            Some((start, rest)) => match rest.strip_prefix('=') {
+                Some(last) => (
+                    number(start)?,
+                    number(last)?.checked_add(1).ok_or_else(syntax)?,
+                ),
+                None => (number(start)?, number(rest)?),
+            },
+        };
+        LayerRange::new(start, end).map_err(|error| match error {
+            InvalidLayerRange::Empty { start, .. } => InvalidLayerRange::Empty {
+                text: text.trim().to_string(),
+                start,
+            },
+            InvalidLayerRange::Reversed { .. } => InvalidLayerRange::Reversed {
+                text: text.trim().to_string(),
+            },
+            other => other,
+        })
+    }
 }
 
 /// Which embedding each side of a list is read through.
@@ -218,5 +364,77 @@ impl Manifest {
     /// Whether the manifest lists the table file `relative`.
     pub fn lists(&self, relative: &str) -> bool {
         self.tables.iter().any(|t| t.path == relative)
+    }
+
+    /// The layers whose tables the dataset holds: a shard's range, else every layer.
+    pub fn layers(&self) -> Range<usize> {
+        self.options
+            .layers
+            .map_or(0..self.shape.layers, LayerRange::layers)
+    }
+
+    /// Whether the dataset is a shard: a run restricted to some of the layers.
+    pub fn is_shard(&self) -> bool {
+        self.options.layers.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_ranges_parse_as_rust_ranges() {
+        let range = |start, end| LayerRange::new(start, end).unwrap();
+        assert_eq!("0..2".parse(), Ok(range(0, 2)));
+        assert_eq!("3..=5".parse(), Ok(range(3, 6)));
+        assert_eq!("7".parse(), Ok(range(7, 8)));
+        assert_eq!(" 1 .. 4 ".trim().parse(), Ok(range(1, 4)));
+        assert_eq!(range(3, 6).to_string(), "3..6");
+        assert_eq!(range(3, 6).describe(), "layers 3–5");
+        assert_eq!(range(3, 4).describe(), "layer 3");
+        assert_eq!(range(3, 6).layers(), 3..6);
+        assert!(range(3, 6).contains(5) && !range(3, 6).contains(6));
+    }
+
+    #[test]
+    fn empty_reversed_and_malformed_ranges_are_refused() {
+        let error = |text: &str| text.parse::<LayerRange>().unwrap_err();
+        assert!(matches!(
+            error("3..3"),
+            InvalidLayerRange::Empty { start: 3, .. }
+        ));
+        assert!(
+            error("3..3").to_string().contains("3..4"),
+            "{}",
+            error("3..3")
+        );
+        assert!(matches!(error("5..2"), InvalidLayerRange::Reversed { .. }));
+        assert!(matches!(error("5..=3"), InvalidLayerRange::Reversed { .. }));
+        assert!(
+            error("5..=3").to_string().starts_with("5..=3 "),
+            "{}",
+            error("5..=3")
+        );
+        for text in [
+            "", "..", "a..b", "1..", "..3", "-1..2", "1...3", "1,2", "0x1",
+        ] {
+            assert!(
+                matches!(error(text), InvalidLayerRange::Syntax { .. }),
+                "{text:?}"
+            );
+        }
+        assert!(LayerRange::new(4, 4).is_err());
+    }
+
+    #[test]
+    fn a_stored_range_is_checked_when_read() {
+        let stored: LayerRange = serde_json::from_str(r#"{"start":1,"end":3}"#).unwrap();
+        assert_eq!(stored, LayerRange::new(1, 3).unwrap());
+        assert_eq!(
+            serde_json::to_string(&stored).unwrap(),
+            r#"{"start":1,"end":3}"#
+        );
+        assert!(serde_json::from_str::<LayerRange>(r#"{"start":3,"end":1}"#).is_err());
     }
 }

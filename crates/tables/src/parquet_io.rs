@@ -70,6 +70,37 @@ pub fn write_table(
     })
 }
 
+/// Copies the file `from` to `to` atomically and durably (as
+/// [`write_atomically`] writes), hashing it on the way: the sha256 (hex) and
+/// size of what was copied. Creates the directory of `to` if need be.
+pub fn copy_atomically(from: &Path, to: &Path) -> Result<(String, u64)> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(TableError::io(parent))?;
+    }
+    replace_atomically(to, |temporary| copy_hashing(from, temporary))
+}
+
+/// Copies `from` to a new file `to`, synced, returning the sha256 (hex) and
+/// size of what was copied.
+fn copy_hashing(from: &Path, to: &Path) -> Result<(String, u64)> {
+    let mut source = File::open(from).map_err(TableError::io(from))?;
+    let mut target = File::create(to).map_err(TableError::io(to))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = source.read(&mut buffer).map_err(TableError::io(from))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        target.write_all(&buffer[..n]).map_err(TableError::io(to))?;
+        bytes += n as u64;
+    }
+    target.sync_all().map_err(TableError::io(to))?;
+    Ok((hex(&hasher.finalize()), bytes))
+}
+
 /// Writes `bytes` to `path` atomically and durably: a reader (or a restart
 /// after power loss) finds the old file or the whole new one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -245,6 +276,46 @@ mod tests {
             cause = e.source();
         }
         false
+    }
+
+    #[test]
+    fn a_copy_is_hashed_like_the_original_and_leaves_no_temporary_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let original = write_table(
+            tmp.path(),
+            "a/t.parquet",
+            schema::token_list(),
+            [batch()],
+            TableOptions::default(),
+        )
+        .unwrap();
+        let (sha256, bytes) = copy_atomically(
+            &tmp.path().join("a/t.parquet"),
+            &tmp.path().join("b/c/t.parquet"),
+        )
+        .unwrap();
+        assert_eq!((bytes, &sha256), (original.bytes, &original.sha256));
+        assert_eq!(
+            sha256_file(&tmp.path().join("b/c/t.parquet")).unwrap(),
+            (sha256, bytes)
+        );
+        let names: Vec<_> = std::fs::read_dir(tmp.path().join("b/c"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, ["t.parquet"]);
+        let missing = copy_atomically(&tmp.path().join("missing"), &tmp.path().join("d"));
+        assert!(missing.unwrap_err().to_string().contains("missing"));
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.ends_with(".tmp") && n != "d"),
+            "{names:?}"
+        );
     }
 
     #[test]

@@ -20,9 +20,9 @@ use rayon::prelude::*;
 use crate::config::ExtractConfig;
 use crate::error::{PipelineError, Result};
 use crate::index::rebuild_index;
-use crate::lock::RunLock;
 use crate::observer::Observer;
-use crate::resume::Journal;
+use crate::output_dir::write_locked;
+use crate::resume::{Journal, RunKind};
 use ledger::Ledger;
 use record::{hash_inputs, resume_note, run_description, Record};
 use stages::{in_corpus, token_list, Stages};
@@ -50,66 +50,9 @@ pub fn extract(
         .out
         .clone()
         .unwrap_or_else(|| Path::new("data").join(source.slug()));
-    check_output(&dir, config.force)?;
-    // Every directory this run creates goes again if it fails before
-    // writing anything (one that wrote something stays, to be resumed).
-    let created = first_missing_ancestor(&dir);
-    std::fs::create_dir_all(&dir).map_err(PipelineError::io(&dir))?;
-    let result = RunLock::acquire(&Layout::new(&dir)).and_then(|(lock, stale)| {
-        if let Some(stale) = stale {
-            observer.note(&format!(
-                "taking over the lock of {}: the run that held it ({}) is gone",
-                dir.display(),
-                stale.describe()
-            ));
-        }
-        let result = run_stages(config, hub, observer, &filters, &source, dir.clone());
-        drop(lock);
-        result
-    });
-    if result.is_err() {
-        if let Some(created) = created {
-            remove_empty_dirs(&dir, &created);
-        }
-    }
-    result
-}
-
-/// Refuses an output path that is a file, or a non-empty directory that
-/// holds no dataset (unless `force`): a run never writes beside files that
-/// are not its own.
-fn check_output(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(PipelineError::OutputIsAFile {
-            path: dir.to_path_buf(),
-        });
-    }
-    let layout = Layout::new(dir);
-    let ours = layout.is_finished() || layout.has_run_dir() || layout.lock_file().exists();
-    let empty = std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
-    if !ours && !empty && !force {
-        return Err(PipelineError::OutputNotEmpty {
-            dir: dir.to_path_buf(),
-        });
-    }
-    Ok(())
-}
-
-/// The outermost directory of `dir` that does not exist yet, if any.
-fn first_missing_ancestor(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
-        .last()
-        .map(Path::to_path_buf)
-}
-
-/// Removes `dir` and its ancestors up to `outermost`, as long as they are empty.
-fn remove_empty_dirs(dir: &Path, outermost: &Path) {
-    for ancestor in dir.ancestors() {
-        if std::fs::remove_dir(ancestor).is_err() || ancestor == outermost {
-            break;
-        }
-    }
+    write_locked(&dir, config.force, observer, |_| {
+        run_stages(config, hub, observer, &filters, &source, dir.clone())
+    })
 }
 
 /// Every stage, in `dir`, which the caller has locked.
@@ -127,11 +70,21 @@ fn run_stages(
         source.resolve(hub, downloads.as_mut())?
     };
     let model = Model::load(&files)?;
+    // A range naming every layer is no shard: the run and its tables are
+    // those of a run without one.
+    let config = &ExtractConfig {
+        layers: config.shard(model.shape.layers)?,
+        ..config.clone()
+    };
+    let layers = config
+        .layers
+        .map_or(0..model.shape.layers, |shard| shard.layers());
     // Half-precision and quantised weights are decoded as the stages read
-    // them; their NaNs and infinities are looked for now, before anything
-    // is written (f32 weights were checked as they were loaded).
+    // them; the NaNs and infinities of those this run reads are looked for
+    // now, before anything is written (f32 weights were checked as they
+    // were loaded).
     model
-        .tensors_read(0..model.shape.layers)
+        .tensors_read(layers.clone())
         .par_iter()
         .try_for_each(|matrix| matrix.check_encoded_finite())?;
     let tokenizer = files.load_tokenizer()?;
@@ -177,14 +130,15 @@ fn run_stages(
         allowed.as_deref(),
         corpus.as_deref(),
     );
-    let (journal, resumed) = Journal::start(&layout, description, config.force, observer)?;
+    let (journal, resumed) = Journal::start(
+        &layout,
+        RunKind::Extraction,
+        description,
+        config.force,
+        observer,
+    )?;
     if !resumed.done.is_empty() {
-        observer.note(&resume_note(
-            &dir,
-            &resumed.done,
-            config,
-            model.shape.layers,
-        ));
+        observer.note(&resume_note(&dir, &resumed.done, config, layers.clone()));
     }
     let mut ledger = Ledger::new(layout.clone(), journal, resumed.done, resumed.timings);
     ledger.add_seconds("load", load_seconds);
@@ -200,6 +154,7 @@ fn run_stages(
         allowed: allowed.as_deref(),
         observer,
         reading: config.reading(),
+        layers,
         ledger,
     };
     stages.write_tokens()?;

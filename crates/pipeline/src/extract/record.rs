@@ -2,6 +2,7 @@
 //! decides whether an interrupted run may be resumed, and the manifest.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
 use glossa_load::{ModelFiles, ModelShape, ModelSource};
@@ -65,24 +66,27 @@ pub(super) fn run_description(
     })
 }
 
-/// `resuming the interrupted run in DIR: 2 of 4 neuron layers, 0 of 4 head layers already done`.
+/// `resuming the interrupted run in DIR: 2 of 4 neuron layers, 0 of 4 head layers already done`;
+/// `layers` are those the run writes (a shard's, or all).
 pub(super) fn resume_note(
     dir: &Path,
     done: &BTreeMap<String, FileRecord>,
     config: &ExtractConfig,
-    layers: usize,
+    layers: Range<usize>,
 ) -> String {
     let is_done = |path: &str| done.contains_key(path);
+    let count = layers.len();
     let mut parts = Vec::new();
     if config.neurons {
-        let neurons = (0..layers)
+        let neurons = layers
+            .clone()
             .filter(|&l| is_done(&Table::Neurons(l).path()))
             .count();
-        parts.push(format!("{neurons} of {layers} neuron layers"));
+        parts.push(format!("{neurons} of {count} neuron layers"));
     }
     if config.heads {
-        let heads = (0..layers).filter(|&l| heads_done(is_done, l)).count();
-        parts.push(format!("{heads} of {layers} head layers"));
+        let heads = layers.filter(|&l| heads_done(is_done, l)).count();
+        parts.push(format!("{heads} of {count} head layers"));
     }
     format!(
         "resuming the interrupted run in {}: {} already done",
@@ -162,6 +166,7 @@ impl Record<'_> {
                 embedding: config.embedding,
                 fold_norm: config.fold_norm,
                 qk_offset: config.qk_offset,
+                layers: config.layers,
             },
             vocabulary: Vocabulary {
                 tokenizer_tokens: self.tokens,

@@ -1,6 +1,7 @@
 //! The stages that compute and write tables: tokens, the corpus token list,
 //! every neuron's lists, every head's pair lists and the head summary.
 
+use std::ops::Range;
 use std::path::Path;
 use std::time::Instant;
 
@@ -35,6 +36,8 @@ pub(super) struct Stages<'a> {
     pub(super) allowed: Option<&'a [bool]>,
     pub(super) observer: &'a dyn Observer,
     pub(super) reading: Reading,
+    /// The layers whose tables this run writes (a shard's, or all).
+    pub(super) layers: Range<usize>,
     pub(super) ledger: Ledger,
 }
 
@@ -106,9 +109,9 @@ impl Stages<'_> {
         let observer = self.observer;
         let sides = Reading::sides(self.model);
         let per_layer = sides.len() * shape.d_ff;
-        observer.stage("neurons", (shape.layers * per_layer) as u64);
+        observer.stage("neurons", (self.layers.len() * per_layer) as u64);
         let advance = |n: usize| observer.advance(n as u64);
-        for l in 0..shape.layers {
+        for l in self.layers.clone() {
             if self.ledger.reuse(Table::Neurons(l)) {
                 advance(per_layer);
                 continue;
@@ -162,7 +165,7 @@ impl Stages<'_> {
     pub(super) fn heads(&mut self) -> Result<()> {
         let shape = self.model.shape;
         let observer = self.observer;
-        observer.stage("heads", (shape.layers * shape.heads * 2) as u64);
+        observer.stage("heads", (self.layers.len() * shape.heads * 2) as u64);
         let advance = |n: usize| observer.advance(n as u64);
         let filter = PairFilter::new(
             self.vocabulary,
@@ -175,7 +178,7 @@ impl Stages<'_> {
             Pruning::Bounds
         };
         let mut summaries = Vec::new();
-        for l in 0..shape.layers {
+        for l in self.layers.clone() {
             if heads_done(|path| self.ledger.was_done(path), l) {
                 let part = self.ledger.layout().file(&Layout::head_summary_part(l));
                 summaries.extend(read_head_summary(&part)?);
