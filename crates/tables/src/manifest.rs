@@ -136,6 +136,10 @@ pub struct Options {
     /// The relative position (query minus key) the QK circuits of rotary
     /// models were computed at; 0 where the rotation cancels.
     pub qk_offset: i64,
+    /// The Hunspell dictionary (a path without `.aff` / `.dic`) the search
+    /// index reads word forms from, every time it is built; `None` when the
+    /// index has none.
+    pub word_forms: Option<PathBuf>,
 }
 
 /// Which embedding each side of a list is read through.

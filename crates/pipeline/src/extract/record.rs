@@ -7,12 +7,12 @@ use std::path::Path;
 use glossa_load::{ModelFiles, ModelShape, ModelSource};
 use glossa_tables::schema::SCHEMA_VERSION;
 use glossa_tables::{
-    sha256_file, sha256_hex, FileRecord, HeadPruning, Manifest, Options, Shape, Table, Vocabulary,
+    sha256_file, sha256_hex, FileRecord, HeadPruning, Manifest, Options, Shape, Vocabulary,
 };
 use glossa_vocab::CharFilter;
 
 use super::ledger::Closed;
-use super::stages::heads_done;
+use super::stages::{heads_done, neurons_done};
 use crate::config::ExtractConfig;
 use crate::error::Result;
 
@@ -75,9 +75,7 @@ pub(super) fn resume_note(
     let is_done = |path: &str| done.contains_key(path);
     let mut parts = Vec::new();
     if config.neurons {
-        let neurons = (0..layers)
-            .filter(|&l| is_done(&Table::Neurons(l).path()))
-            .count();
+        let neurons = (0..layers).filter(|&l| neurons_done(is_done, l)).count();
         parts.push(format!("{neurons} of {layers} neuron layers"));
     }
     if config.heads {
@@ -112,6 +110,8 @@ pub(super) struct Record<'a> {
     pub(super) source: &'a ModelSource,
     pub(super) files: &'a ModelFiles,
     pub(super) architecture: String,
+    /// The dictionary the index was built with.
+    pub(super) word_forms: Option<std::path::PathBuf>,
     /// How the weights were encoded, as the manifest records it.
     pub(super) weights_encoding: &'a str,
     pub(super) shape: &'a ModelShape,
@@ -162,6 +162,7 @@ impl Record<'_> {
                 embedding: config.embedding,
                 fold_norm: config.fold_norm,
                 qk_offset: config.qk_offset,
+                word_forms: self.word_forms.clone(),
             },
             vocabulary: Vocabulary {
                 tokenizer_tokens: self.tokens,
