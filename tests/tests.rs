@@ -16,3 +16,4 @@ mod plot;
 mod regressions;
 #[cfg(unix)]
 mod resume;
+mod zscores;

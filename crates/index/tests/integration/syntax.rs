@@ -276,7 +276,11 @@ fn units_are_counted_by_layer() {
                 ..search.clone()
             };
             let first = polish.index.search(&narrowed).expect("searches");
-            assert_eq!(first, std::slice::from_ref(&count.strongest), "{narrowed:?}");
+            assert_eq!(
+                first,
+                std::slice::from_ref(&count.strongest),
+                "{narrowed:?}"
+            );
         }
         counts
             .into_iter()
