@@ -7,6 +7,22 @@ use glossa_tables::LayerRange;
 
 use crate::hints::Topic;
 
+/// The command line with every word that starts with the pair arrow `->`
+/// spelled with `→` instead: clap would read a leading `-` as a flag
+/// (`dieta '->' zdrowie`, `dieta '->zdrowie'`), and no flag starts so.
+pub fn arrows_as_words(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    args.into_iter()
+        .map(
+            |arg| match arg.to_str().and_then(|a| a.strip_prefix("->")) {
+                Some(rest) => format!("→{rest}").into(),
+                None => arg,
+            },
+        )
+        .collect()
+}
+
 /// Read a transformer's parameters in its own vocabulary.
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
@@ -130,6 +146,12 @@ pub struct ExtractArgs {
     /// excluded, as in Rust), A..=B, or one layer A.
     #[arg(long, value_name = "A..B")]
     pub layers: Option<LayerRange>,
+    /// Where the search index reads word forms, so that `dieta` finds
+    /// `diecie`: auto (Debian's Polish Hunspell dictionary,
+    /// /usr/share/hunspell/pl_PL, where installed), off, or a Hunspell
+    /// dictionary's path without .aff/.dic [default: auto].
+    #[arg(long, value_name = "auto|off|PATH")]
+    pub word_forms: Option<String>,
     /// No progress output (the closing summary and notes are still printed).
     #[arg(long, short)]
     pub quiet: bool,
@@ -209,11 +231,24 @@ pub enum CircuitArg {
     Qk,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    /// |z|: how far each score stands out of its own list's scores.
+    Z,
+    /// Rank in the list, then |score|.
+    Rank,
+    /// |score|, then rank.
+    Score,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
-    /// Tokens to look for (any of them): `dieta`, a prefix `diet*`, a fuzzy
-    /// match `dieta~1`, a continuation piece `#owa`; or a head pair
-    /// `"SRC -> DST"`. Case, diacritics and the word-initial marker are ignored.
+    /// Tokens to look for (any of them, ranked together): `dieta`, a prefix
+    /// `diet*`, a fuzzy match `dieta~1`, a continuation piece `#owa`; or a
+    /// head pair `dieta '->' zdrowie` (the shell reads a bare `>` as a
+    /// redirection: quote it, or write `→`). Case, diacritics, the
+    /// word-initial marker and, for words the dictionary knows, their
+    /// inflection are ignored.
     #[arg(required = true)]
     pub terms: Vec<String>,
     /// Only neurons or only heads.
@@ -233,15 +268,21 @@ pub struct SearchArgs {
     /// Only top or only bottom lists.
     #[arg(long, value_enum)]
     pub polarity: Option<PolarityArg>,
-    /// Match diacritics exactly (by default `lodz` finds `łódź` and `dieta` finds `dietą`).
+    /// Match tokens as typed, but for case and the word-initial marker: no
+    /// diacritic folding (by default `lodz` finds `łódź`), no word forms (by
+    /// default `dieta` finds `diecie`).
     #[arg(long)]
     pub exact: bool,
-    /// Count, per layer, the neurons and heads with a matching token instead of listing hits.
+    /// Count, per layer, the neurons and heads with a matching token, with the
+    /// strongest of them, instead of listing hits.
     #[arg(long)]
     pub by_layer: bool,
     /// At most this many hits.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// The order of the hits.
+    #[arg(long, value_enum, default_value_t = SortArg::Z)]
+    pub sort: SortArg,
     /// One JSON object per hit and line.
     #[arg(long)]
     pub json: bool,
@@ -348,11 +389,11 @@ pub enum PlotWhat {
         /// Tokens to look for, as in `glossa search` (`dieta`, `diet*`, `dieta~1`).
         #[arg(required = true)]
         terms: Vec<String>,
-        /// Match diacritics exactly.
+        /// Match tokens as typed: no diacritic folding, no word forms.
         #[arg(long)]
         exact: bool,
-        /// peak: the strongest match over a typical list's rank-1 |score|;
-        /// lists: how many lists hold a match.
+        /// peak: the largest |z| of a matching entry (how far it stands out of
+        /// its own list); lists: how many lists hold a match.
         #[arg(long, value_enum, default_value_t = MeasureArg::Peak)]
         measure: MeasureArg,
         /// Look at the bottom lists instead of the top ones.

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use glossa_index::Search;
 use glossa_load::HubOptions;
-use glossa_pipeline::{extract, merge, verify, ExtractConfig, Observer, PipelineFile};
+use glossa_pipeline::{
+    extract, merge, verify, ExtractConfig, Observer, PipelineFile, WordForms,
+};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
 use crate::args::{
@@ -141,6 +143,9 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     if let Some(layers) = args.layers {
         config.layers = Some(layers);
     }
+    if let Some(word_forms) = &args.word_forms {
+        config.word_forms = WordForms::parse(word_forms);
+    }
     config.force = args.force;
     Ok(config)
 }
@@ -232,6 +237,7 @@ impl std::fmt::Display for VerifyFailed {
 impl std::error::Error for VerifyFailed {}
 
 fn run_search(args: SearchArgs) -> Result<()> {
+    check_redirected_arrow(&args.terms)?;
     let search = Search {
         layer: args.layer,
         side: args.side.map(Side::from),
@@ -240,6 +246,7 @@ fn run_search(args: SearchArgs) -> Result<()> {
         circuit: args.circuit.map(Circuit::from),
         limit: args.limit,
         matching: matching(args.exact),
+        sort: args.sort.into(),
         ..Search::parse_terms(&args.terms)?
     };
     let dataset = open_dataset(&args.data)?;
@@ -253,11 +260,34 @@ fn run_search(args: SearchArgs) -> Result<()> {
         };
         return Ok(emit(&text)?);
     }
-    let hits = dataset.search(&index, &search)?;
+    let page = dataset.page(&index, &search)?;
     let text = if args.json {
-        render::json_lines(&hits)?
+        if page.total > page.hits.len() {
+            eprintln!("{}", render::more_hits(page.hits.len(), page.total));
+        }
+        render::json_lines(&page.hits)?
     } else {
-        render::hits(&args.terms, &hits)
+        render::hits(&args.terms, &page)
     };
     Ok(emit(&text)?)
+}
+
+/// Refuses a query that ends in `-` while standard output is not a
+/// terminal: what is left of `dieta -> zdrowie` typed without quotes, whose
+/// `>` the shell took as a redirection into a file named `zdrowie`.
+fn check_redirected_arrow(terms: &[String]) -> Result<()> {
+    let dangling = match terms {
+        [.., last] if last.len() > 1 => last.ends_with('-'),
+        [_, .., last] => last == "-",
+        _ => false,
+    };
+    if dangling && !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the query ends in `-` and standard output is not a terminal: the shell probably \
+             read the `>` of `->` as a redirection (and created a file named after the word \
+             that followed it). Quote the arrow (dieta '->' zdrowie) or write → instead; to \
+             look for the token `-` itself, put it first"
+        );
+    }
+    Ok(())
 }

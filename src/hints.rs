@@ -116,6 +116,9 @@ fn pipeline_hint(error: &PipelineError, topic: Topic) -> Option<String> {
             "name where the dataset's model is now with --model DIR or --model ORG/NAME"
         }
         E::NoHeads { .. } => "extract again without --no-heads",
+        E::WordForms { .. } => {
+            "install the dictionary (Debian's Polish one: `apt-get install hunspell-pl`), or extract again with --word-forms off (or another dictionary's path)"
+        }
         E::NoNeurons { .. } => "extract again without --no-neurons",
         E::WrongLayer { .. } => "`glossa verify` lists what else is wrong; extract the dataset again",
         E::Table(glossa_tables::TableError::SchemaVersion { .. }) => {

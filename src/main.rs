@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = args::Args::parse();
+    let args = args::Args::parse_from(args::arrows_as_words(std::env::args_os()));
     let topic = args.command.topic();
     match commands::run(args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,10 +3,8 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use glossa_index::Hit;
-use glossa_tables::{
-    Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side, UnitKind,
-};
+use glossa_index::{Hit, LayerCount, Page};
+use glossa_tables::{Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
@@ -222,31 +220,24 @@ pub fn head_table(
     out
 }
 
-/// Search hits, strongest first: neurons show the matching token, heads the pair.
-pub fn hits(terms: &[String], hits: &[Hit]) -> String {
+/// Search hits, strongest first: neurons show the matching token, heads the
+/// pair; then how many more there are, if the limit left some out.
+pub fn hits(terms: &[String], page: &Page) -> String {
     let mut out = String::new();
+    let hits = &page.hits;
     if hits.is_empty() {
         let _ = writeln!(out, "no list contains {}", terms.join(" "));
         return out;
     }
-    let what = |hit: &Hit| -> (String, String) {
-        match hit {
-            Hit::Neuron(neuron) => (neuron.side.as_str().to_string(), neuron.token.clone()),
-            Hit::Head(head) => (
-                head.circuit.as_str().to_string(),
-                format!("{} -> {}", head.src_token, head.dst_token),
-            ),
-        }
-    };
     let width = hits
         .iter()
-        .map(|h| width(&what(h).1))
+        .map(|h| width(&entry(h)))
         .max()
         .unwrap_or(0)
         .max(5);
     let _ = writeln!(
         out,
-        "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9}",
+        "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9} {:>7}",
         "kind",
         "layer",
         "unit",
@@ -254,55 +245,91 @@ pub fn hits(terms: &[String], hits: &[Hit]) -> String {
         "list",
         "rank",
         pad("token", width),
-        "score"
+        "score",
+        "z"
     );
     for hit in hits {
-        let (side, token) = what(hit);
         let _ = writeln!(
             out,
-            "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9.4}",
+            "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9.4} {:>7.2}",
             hit.kind().as_str(),
             hit.layer(),
             hit.unit(),
-            side,
+            list_of(hit),
             hit.polarity().as_str(),
             hit.rank(),
-            pad(&token, width),
-            hit.score()
+            pad(&entry(hit), width),
+            hit.score(),
+            hit.z()
         );
+    }
+    if page.total > hits.len() {
+        let _ = writeln!(out, "{}", more_hits(hits.len(), page.total));
     }
     out
 }
 
-/// Per layer, how many neurons and heads hold a matching token.
-pub fn by_layer(terms: &[String], counts: &[(u32, UnitKind, u64)]) -> String {
+/// `20 of 1443 hits; --limit N for more`.
+pub fn more_hits(shown: usize, total: usize) -> String {
+    format!("{shown} of {total} hits; --limit N for more")
+}
+
+/// A neuron hit's side, a head hit's circuit.
+fn list_of(hit: &Hit) -> &'static str {
+    match hit {
+        Hit::Neuron(neuron) => neuron.side.as_str(),
+        Hit::Head(head) => head.circuit.as_str(),
+    }
+}
+
+/// A neuron hit's token, a head hit's pair.
+fn entry(hit: &Hit) -> String {
+    match hit {
+        Hit::Neuron(neuron) => neuron.token.clone(),
+        Hit::Head(head) => format!("{} -> {}", head.src_token, head.dst_token),
+    }
+}
+
+/// Per layer, how many neurons and heads hold a matching token, and the
+/// strongest of their entries.
+pub fn by_layer(terms: &[String], counts: &[LayerCount]) -> String {
     let mut out = String::new();
     if counts.is_empty() {
         let _ = writeln!(out, "no list contains {}", terms.join(" "));
         return out;
     }
-    let widest = counts.iter().map(|c| c.2).max().unwrap_or(1).max(1);
-    let _ = writeln!(out, "{:>5}  {:<6} {:>6}", "layer", "kind", "units");
-    for &(layer, kind, units) in counts {
-        let bar = "#".repeat(((units * 40).div_ceil(widest)) as usize);
-        let _ = writeln!(out, "{layer:>5}  {:<6} {units:>6}  {bar}", kind.as_str());
+    let widest = counts.iter().map(|c| c.units).max().unwrap_or(1).max(1);
+    let _ = writeln!(
+        out,
+        "{:>5}  {:<6} {:>6}  {:<42} {:>7}",
+        "layer", "kind", "units", "strongest", "z"
+    );
+    for count in counts {
+        let hit = &count.strongest;
+        let strongest = format!(
+            "{} {} {}: {}",
+            hit.unit(),
+            list_of(hit),
+            hit.polarity().as_str(),
+            entry(hit)
+        );
+        let bar = "#".repeat(((count.units * 30).div_ceil(widest)) as usize);
+        let _ = writeln!(
+            out,
+            "{:>5}  {:<6} {:>6}  {} {:>7.2}  {bar}",
+            count.layer,
+            count.kind.as_str(),
+            count.units,
+            pad(&strongest, 42),
+            hit.z()
+        );
     }
     out
 }
 
-/// `--by-layer --json`: one object per layer and kind.
-pub fn by_layer_json(counts: &[(u32, UnitKind, u64)]) -> anyhow::Result<String> {
-    #[derive(Serialize)]
-    struct LayerCount {
-        layer: u32,
-        kind: UnitKind,
-        units: u64,
-    }
-    json_lines(
-        counts
-            .iter()
-            .map(|&(layer, kind, units)| LayerCount { layer, kind, units }),
-    )
+/// `--by-layer --json`: one object per layer and kind, with its strongest hit.
+pub fn by_layer_json(counts: &[LayerCount]) -> anyhow::Result<String> {
+    json_lines(counts)
 }
 
 /// What `glossa info` prints.

@@ -3,11 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use glossa_index::Matching;
+use glossa_index::{Matching, Sort};
 use glossa_pipeline::{find_dataset, Dataset};
 use glossa_tables::{Circuit, EmbeddingChoice, Polarity, Side, UnitKind};
 
-use crate::args::{CircuitArg, DataArgs, EmbeddingArg, KindArg, PolarityArg, SideArg};
+use crate::args::{CircuitArg, DataArgs, EmbeddingArg, KindArg, PolarityArg, SideArg, SortArg};
 
 /// Where datasets live unless `--data` says otherwise.
 const DATA_ROOT: &str = "data";
@@ -29,12 +29,23 @@ pub fn note_rebuild(problem: &str) {
     eprintln!("note: {problem}; rebuilding it from the tables");
 }
 
-/// Token matching of `search` and `plot overview`: `--exact` keeps diacritics apart.
+/// Token matching of `search` and `plot overview`: `--exact` keeps
+/// diacritics and word forms apart.
 pub fn matching(exact: bool) -> Matching {
     if exact {
         Matching::Exact
     } else {
         Matching::Folded
+    }
+}
+
+impl From<SortArg> for Sort {
+    fn from(sort: SortArg) -> Sort {
+        match sort {
+            SortArg::Z => Sort::Z,
+            SortArg::Rank => Sort::Rank,
+            SortArg::Score => Sort::Score,
+        }
     }
 }
 

@@ -28,7 +28,7 @@ fn extracted() -> tempfile::TempDir {
     tmp
 }
 
-fn json_hits(output: &str) -> Vec<serde_json::Value> {
+pub(crate) fn json_hits(output: &str) -> Vec<serde_json::Value> {
     output
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
@@ -173,7 +173,15 @@ fn several_datasets_need_data_flag() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--data"), "{stderr}");
     let out = stdout(&glossa(
-        &["search", "dieta", "--data", "data/second", "--json"],
+        &[
+            "search",
+            "dieta",
+            "--data",
+            "data/second",
+            "--kind",
+            "neuron",
+            "--json",
+        ],
         tmp.path(),
     ));
     assert!(json_hits(&out)
@@ -374,4 +382,124 @@ fn search_understands_polish() {
     // A malformed query is an error, not a panic.
     let output = glossa(&["search", "dieta~9"], tmp.path());
     assert_eq!(output.status.code(), Some(1));
+}
+
+/// Whether Debian's Polish dictionary is installed; without it the word-form
+/// checks are skipped with a note, except under `CI=true`, where they fail.
+fn polish_dictionary() -> bool {
+    let there = std::path::Path::new("/usr/share/hunspell/pl_PL.dic").is_file();
+    if !there {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs Debian's hunspell-pl"
+        );
+        eprintln!(
+            "SKIPPED word forms: no /usr/share/hunspell/pl_PL.dic (apt-get install hunspell-pl)"
+        );
+    }
+    there
+}
+
+/// Issue 15: relevance by z, Polish word forms, queries as people type them.
+#[test]
+fn issue15_every_form_of_dieta_finds_the_planted_units_first() {
+    let tmp = extracted();
+    let search = |args: &[&str]| {
+        let mut all = vec!["search"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--json", "--limit", "100"]);
+        json_hits(&stdout(&glossa(&all, tmp.path())))
+    };
+    let unit = |hit: &serde_json::Value| {
+        (
+            hit["layer"].as_u64().unwrap(),
+            hit["unit"].as_u64().unwrap(),
+            hit["side"]
+                .as_str()
+                .or(hit["circuit"].as_str())
+                .unwrap()
+                .to_string(),
+        )
+    };
+    for form in ["dieta", "diety", "diecie", "dietę", "dietą"] {
+        let hits = search(&[form, "--kind", "neuron"]);
+        assert_eq!(unit(&hits[0]), (2, 17, "value".into()), "{form}");
+    }
+    // By default hits are ranked by |z|, falling.
+    let hits = search(&["dieta"]);
+    let z: Vec<f64> = hits
+        .iter()
+        .map(|h| h["z"].as_f64().unwrap().abs())
+        .collect();
+    assert!(z.windows(2).all(|w| w[0] >= w[1]), "{z:?}");
+    // The planted copying (VO) and pairing (QK) heads lead the heads.
+    let heads = search(&["dieta", "--kind", "head"]);
+    let mut leaders: Vec<_> = heads.iter().map(unit).collect();
+    leaders.dedup();
+    assert_eq!(leaders[..2], [(3, 1, "vo".into()), (2, 2, "qk".into())]);
+    // --sort rank puts every rank 1 first.
+    let by_rank = search(&["dieta", "--sort", "rank"]);
+    assert!(by_rank.iter().all(|h| h["rank"] == 1) && by_rank != hits);
+    // The table says how many more there are.
+    let table = stdout(&glossa(&["search", "dieta", "--limit", "3"], tmp.path()));
+    assert!(table.lines().next().unwrap().ends_with(" z"), "{table}");
+    assert!(
+        table.contains("3 of ") && table.contains(" hits; --limit N for more"),
+        "{table}"
+    );
+
+    // Several words are any of them, ranked together; an arrow needs no quotes
+    // for clap (the shell's `>` still does), and decomposed input is composed.
+    let both = json_hits(&stdout(&glossa(
+        &[
+            "search", "dieta", "zdrowie", "--kind", "neuron", "--json", "--limit", "100000",
+        ],
+        tmp.path(),
+    )));
+    assert!(both.iter().any(|h| h["token"] == "zdrowie"));
+    assert!(both.iter().any(|h| h["token"] == "dieta"));
+    for arrow in [
+        &["dieta", "->", "zdrowie"][..],
+        &["dieta", "→", "zdrowie"],
+        &["dieta", "->zdrowie"],
+    ] {
+        let mut args = arrow.to_vec();
+        args.extend_from_slice(&["--kind", "head"]);
+        let pairs = search(&args);
+        assert_eq!(unit(&pairs[0]), (2, 2, "qk".into()), "{arrow:?}");
+        assert!(pairs.iter().all(|h| h["dst_token"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("zdrow")));
+    }
+    let composed = search(&["dietą", "--exact"]);
+    assert!(!composed.is_empty());
+    assert_eq!(search(&["dieta\u{328}", "--exact"]), composed);
+    // What the shell leaves of an unquoted `->` is refused, saying why.
+    let output = glossa(&["search", "dieta", "-"], tmp.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("redirection"),
+        "{stderr}"
+    );
+
+    if !polish_dictionary() {
+        return;
+    }
+    // Word forms: `dietami` is no token, yet finds every form; --exact does not.
+    let forms = search(&["dietami", "--kind", "neuron"]);
+    assert_eq!(unit(&forms[0]), (2, 17, "value".into()));
+    for token in ["dieta", "diety", "diecie", "dietę", "dietą"] {
+        assert!(forms.iter().any(|h| h["token"] == token), "{token}");
+    }
+    assert!(search(&["dietami", "--exact"]).is_empty());
+    let exact = search(&["diecie", "--exact", "--kind", "neuron"]);
+    assert!(exact.iter().all(|h| h["token"] == "diecie"));
+    // Pieces that are not words match as today: continuation pieces only.
+    let pieces = search(&["#ową", "--kind", "neuron"]);
+    assert!(!pieces.is_empty());
+    assert!(pieces
+        .iter()
+        .all(|h| h["token"].as_str().unwrap().starts_with('#')));
 }

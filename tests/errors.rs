@@ -614,8 +614,14 @@ fn malformed_queries_are_named() {
         (&["diet*~1"], "either a prefix"),
         (&[""], "at least one term"),
     ];
+    // An arrow needs no `--` before it: no flag starts with `->`.
     let output = glossa(&["search", "--data", "ds", "-> dieta"], tmp.path(), &[]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the arrow needs a token before it"),
+        "{stderr}"
+    );
     for (terms, needle) in cases {
         // `--`: a term may start with `-` (without it, clap's usage error, exit 2).
         let mut args = vec!["search", "--data", "ds", "--"];

@@ -90,8 +90,8 @@ fn manifest_describes_the_tables() {
     let paths: Vec<&str> = manifest.tables.iter().map(|t| t.path.as_str()).collect();
     assert_eq!(
         paths.len(),
-        1 + 4 + 4 + 1,
-        "tokens, neurons and heads per layer, summary: {paths:?}"
+        1 + 4 + 4 + 4 + 1,
+        "tokens, neurons, neuron summaries and heads per layer, head summary: {paths:?}"
     );
     assert!(
         paths.contains(&"neurons/layer-003.parquet") && paths.contains(&"heads/layer-003.parquet")

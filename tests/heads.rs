@@ -31,7 +31,7 @@ fn product(
 }
 
 /// The factors (A, B) of a head's circuit, in f64, from the generator's weights.
-fn factors(
+pub(crate) fn factors(
     model: &SynthModel,
     layer: usize,
     head: usize,

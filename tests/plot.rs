@@ -405,7 +405,7 @@ fn show_formats_carry_the_list_columns() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "layer,neuron,side,polarity,rank,token_id,token,score"
+        "layer,neuron,side,polarity,rank,token_id,token,score,z"
     );
     assert_eq!(lines.len(), 1 + 2 * 50, "both sides, top lists, all ranks");
     let planted = lines

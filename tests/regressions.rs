@@ -386,6 +386,7 @@ fn issue14_verify_checks_that_every_score_is_finite() {
         Arc::new(UInt32Array::from(vec![7u32])),
         Arc::new(StringArray::from(vec!["x"])),
         Arc::new(Float32Array::from(vec![f32::INFINITY])),
+        Arc::new(Float32Array::from(vec![1.0])),
     ];
     let batch = RecordBatch::try_new(TableKind::Neurons.schema(), columns).unwrap();
     let table = Table::Neurons(0);

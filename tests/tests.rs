@@ -17,3 +17,4 @@ mod regressions;
 #[cfg(unix)]
 mod resume;
 mod shards;
+mod zscores;

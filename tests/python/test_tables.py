@@ -73,10 +73,41 @@ def test_readme_query_finds_the_planted_neuron(dataset):
 def test_schema_types(dataset):
     schema = pl.scan_parquet(f"{dataset}/neurons/*.parquet").collect_schema()
     assert list(schema.names()) == [
-        "layer", "neuron", "side", "polarity", "rank", "token_id", "token", "score",
+        "layer", "neuron", "side", "polarity", "rank", "token_id", "token", "score", "z",
     ]
     assert schema["score"] == pl.Float32
+    assert schema["z"] == pl.Float32
     assert schema["token"] == pl.String
+
+
+def test_duckdb_z_is_the_score_against_its_lists_summary(dataset):
+    # The README's join: every z from the neuron_summary and head_summary rows.
+    con = duckdb.connect()
+    worst = con.execute(
+        f"""
+        SELECT max(abs(n.z - (n.score - s.mean) / s.std))
+        FROM read_parquet('{dataset}/neurons/*.parquet') n
+        JOIN read_parquet('{dataset}/neuron_summary/*.parquet') s USING (layer, neuron, side)
+        """
+    ).fetchone()[0]
+    assert worst < 1e-3
+    heads = con.execute(
+        f"""
+        SELECT count(*), max(abs(h.z - (h.score - s.mean) / s.std))
+        FROM read_parquet('{dataset}/heads/*.parquet') h
+        JOIN read_parquet('{dataset}/head_summary.parquet') s USING (layer, head, circuit)
+        """
+    ).fetchone()
+    assert heads[0] == manifest(dataset)["row_counts"]["heads"]
+    assert heads[1] < 1e-3
+    # The planted value neuron's dieta stands far out of its list.
+    z = con.execute(
+        f"""
+        SELECT z FROM read_parquet('{dataset}/neurons/*.parquet')
+        WHERE layer = 2 AND neuron = 17 AND side = 'value' AND token = 'dieta'
+        """
+    ).fetchone()[0]
+    assert z > 10
 
 
 def test_polish_tokens_read_correctly(dataset):

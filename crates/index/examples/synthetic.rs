@@ -67,6 +67,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 -magnitude
             },
+            z: if polarity == Polarity::Top {
+                magnitude / 2.0
+            } else {
+                -magnitude / 2.0
+            },
         }
     });
 
@@ -95,6 +100,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                                 magnitude
                             } else {
                                 -magnitude
+                            },
+                            z: if polarity == Polarity::Top {
+                                magnitude / 3.0
+                            } else {
+                                -magnitude / 3.0
                             },
                         })?;
                         pairs += 1;

@@ -12,6 +12,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use glossa_forms::Dictionary;
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 use tantivy::schema::Field;
 use tantivy::{IndexWriter, TantivyDocument};
@@ -86,6 +87,10 @@ pub struct IndexBuilder {
     fields: Fields,
     /// The display form of every token id seen, to catch an id shown two ways.
     tokens: HashMap<u32, Box<str>>,
+    /// Where tokens' word forms come from, if anywhere.
+    dictionary: Option<Dictionary>,
+    /// The folded word forms of every token id that went into a document.
+    forms: HashMap<u32, Vec<String>>,
     /// The current block's neuron entries, by token.
     neurons: HashMap<u32, Group<Row>>,
     /// The current block's head pairs, by token: each pair under both its tokens.
@@ -114,16 +119,17 @@ struct Row {
     polarity: Polarity,
     rank: u32,
     score: f32,
+    z: f32,
 }
 
 impl Row {
-    /// The order in which searches rank entries. A document's rows are written in
-    /// this order so that it reads best first; searches do not rely on it.
+    /// The order in which searches rank entries by default. A document's rows
+    /// are written in this order so that it reads best first; searches do not
+    /// rely on it.
     fn order(&self) -> impl Ord {
-        let strength = self.score.to_bits() & 0x7fff_ffff;
         (
+            Reverse(magnitude(self.z)),
             self.rank,
-            Reverse(strength),
             self.layer,
             self.unit,
             self.side,
@@ -145,15 +151,20 @@ struct PairRow {
     /// The other token's id.
     partner: u32,
     score: f32,
+    z: f32,
+}
+
+/// |x| as bits that order like it (for numbers; no NaN is ever indexed).
+fn magnitude(x: f32) -> u32 {
+    x.to_bits() & 0x7fff_ffff
 }
 
 impl PairRow {
     /// As [`Row::order`].
     fn order(&self) -> impl Ord {
-        let strength = self.score.to_bits() & 0x7fff_ffff;
         (
+            Reverse(magnitude(self.z)),
             self.rank,
-            Reverse(strength),
             self.layer,
             self.head,
             self.circuit,
@@ -198,6 +209,8 @@ impl IndexBuilder {
             staging,
             fields,
             tokens: HashMap::new(),
+            dictionary: None,
+            forms: HashMap::new(),
             neurons: HashMap::new(),
             heads: HashMap::new(),
             block_bytes: 0,
@@ -206,6 +219,14 @@ impl IndexBuilder {
             documents: 0,
             started,
         })
+    }
+
+    /// Indexes every token that `dictionary` knows as a word with the forms
+    /// of its lemmas, so that a search for one form finds the others
+    /// (continuation pieces are no words and get none).
+    pub fn with_word_forms(mut self, dictionary: Dictionary) -> IndexBuilder {
+        self.dictionary = Some(dictionary);
+        self
     }
 
     /// Adds one neuron entry.
@@ -224,6 +245,7 @@ impl IndexBuilder {
             polarity: entry.polarity,
             rank: entry.rank,
             score: entry.score,
+            z: entry.z,
         };
         self.block_bytes += push(
             &mut self.neurons,
@@ -255,6 +277,7 @@ impl IndexBuilder {
             role,
             partner,
             score: pair.score,
+            z: pair.z,
         };
         if src.0 == dst.0 {
             let both = row(PairSide::Both, src.0);
@@ -285,7 +308,8 @@ impl IndexBuilder {
         neurons.sort_unstable_by_key(|&(token_id, _)| token_id);
         for (token_id, mut group) in neurons {
             group.rows.sort_unstable_by_key(Row::order);
-            let mut doc = document(&f, UnitKind::Neuron, token_id, &group.display);
+            let forms = self.forms_of(token_id, &group.display);
+            let mut doc = document(&f, UnitKind::Neuron, token_id, &group.display, forms);
             // Field by field: tantivy sorts a document's values by field (stably),
             // which costs nothing when they already are.
             let rows = &group.rows;
@@ -294,6 +318,7 @@ impl IndexBuilder {
             add_all(&mut doc, f.polarity, rows, |row| row.polarity.code());
             add_all(&mut doc, f.rank, rows, |row| row.rank.into());
             add_all(&mut doc, f.score, rows, |row| row.score.to_bits().into());
+            add_all(&mut doc, f.z, rows, |row| row.z.to_bits().into());
             add_all(&mut doc, f.side, rows, |row| row.side.code());
             self.writer
                 .add_document(doc)
@@ -304,13 +329,15 @@ impl IndexBuilder {
         heads.sort_unstable_by_key(|&(token_id, _)| token_id);
         for (token_id, mut group) in heads {
             group.rows.sort_unstable_by_key(PairRow::order);
-            let mut doc = document(&f, UnitKind::Head, token_id, &group.display);
+            let forms = self.forms_of(token_id, &group.display);
+            let mut doc = document(&f, UnitKind::Head, token_id, &group.display, forms);
             let rows = &group.rows;
             add_all(&mut doc, f.layer, rows, |row| row.layer.into());
             add_all(&mut doc, f.unit, rows, |row| row.head.into());
             add_all(&mut doc, f.polarity, rows, |row| row.polarity.code());
             add_all(&mut doc, f.rank, rows, |row| row.rank.into());
             add_all(&mut doc, f.score, rows, |row| row.score.to_bits().into());
+            add_all(&mut doc, f.z, rows, |row| row.z.to_bits().into());
             add_all(&mut doc, f.circuit, rows, |row| row.circuit.code());
             add_all(&mut doc, f.role, rows, |row| row.role.code());
             add_all(&mut doc, f.partner, rows, |row| row.partner.into());
@@ -321,6 +348,25 @@ impl IndexBuilder {
         }
         self.block_bytes = 0;
         Ok(())
+    }
+
+    /// The folded word forms of the token (id, display form), looked up once.
+    fn forms_of(&mut self, token_id: u32, display: &str) -> &[String] {
+        let dictionary = &self.dictionary;
+        self.forms
+            .entry(token_id)
+            .or_insert_with(|| match dictionary {
+                Some(dictionary) if !is_continuation(display) => {
+                    let mut forms: Vec<String> = dictionary
+                        .family(&normalize(display))
+                        .iter()
+                        .map(|form| fold_normalized(form))
+                        .collect();
+                    forms.dedup();
+                    forms
+                }
+                _ => Vec::new(),
+            })
     }
 
     /// Writes the last block, commits, waits for tantivy's merges, and moves the
@@ -406,13 +452,23 @@ fn mismatch(token_id: u32, known: &str, token: &str) -> Error {
     }
 }
 
-/// A document of `kind` for the token (id, display form), its entries still to add.
-fn document(f: &Fields, kind: UnitKind, token_id: u32, display: &str) -> TantivyDocument {
+/// A document of `kind` for the token (id, display form) with its folded word
+/// `forms`, its entries still to add.
+fn document(
+    f: &Fields,
+    kind: UnitKind,
+    token_id: u32,
+    display: &str,
+    forms: &[String],
+) -> TantivyDocument {
     let term = normalize(display);
     let folded = fold_normalized(&term);
     let mut doc = TantivyDocument::new();
     doc.add_text(f.term, &term);
     doc.add_text(f.folded, &folded);
+    for form in forms {
+        doc.add_text(f.forms, form);
+    }
     doc.add_u64(f.continuation, u64::from(is_continuation(display)));
     doc.add_text(f.token, display);
     doc.add_u64(f.token_id, token_id.into());
@@ -468,6 +524,10 @@ mod tests {
                                     Polarity::Top => magnitude,
                                     Polarity::Bottom => -magnitude,
                                 },
+                                z: match polarity {
+                                    Polarity::Top => magnitude / 2.0,
+                                    Polarity::Bottom => -magnitude / 2.0,
+                                },
                             });
                         }
                     }
@@ -499,6 +559,7 @@ mod tests {
                                 dst_token_id: dst,
                                 dst_token: VOCAB[dst as usize],
                                 score: (8 - rank) as f32 - (head as f32) / 4.0,
+                                z: (9 - rank) as f32 + (layer as f32) / 8.0,
                             });
                         }
                     }

@@ -3,9 +3,10 @@
 //! Ranking is not relevance: every match is equally "about" the token, and what
 //! matters is how strongly the token stands in its list. So instead of BM25, a
 //! custom collector walks each matching document's entries through the columns
-//! (rank, score, layer, …), applies the filters there, counts, and keeps the best
-//! `limit` entries in a bounded heap, reading the remaining columns only for
-//! entries whose rank could still make the cut. The full match list is never
+//! (z, rank, score, layer, …), applies the filters there, counts, and keeps the
+//! best `limit` entries in a bounded heap, reading the remaining columns only
+//! for entries whose first sort key (|z|, rank or |score|, as the [`Sort`]
+//! says) could still make the cut. The full match list is never
 //! materialised, and scoring is disabled.
 //!
 //! A head's pair sits in the documents of both its tokens, yet must count once
@@ -18,8 +19,7 @@
 //! Display forms are read once at open into a table per segment, so a hit costs a
 //! lookup rather than a walk through the column's compressed dictionary.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ use tantivy::columnar::{Column, ColumnIndex, ColumnValues, RowId, StrColumn};
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader, TantivyError};
 
 use crate::schema::{self, Code};
-use crate::PairSide;
+use crate::{PairSide, Sort};
 
 /// A column with one value per document.
 type PerDocument = Arc<dyn ColumnValues<u64>>;
@@ -55,6 +55,7 @@ pub(crate) struct Columns {
     polarity: PerEntry,
     rank: PerEntry,
     score: PerEntry,
+    z: PerEntry,
     /// Maps a neuron document to the rows of its entries in the neurons' columns.
     neuron_rows: ColumnIndex,
     side: PerEntry,
@@ -127,6 +128,7 @@ impl Columns {
             unit: shared(schema::UNIT)?,
             polarity: shared(schema::POLARITY)?,
             score: shared(schema::SCORE)?,
+            z: shared(schema::Z)?,
             neuron_rows: side.index,
             side: side.values,
             role,
@@ -159,14 +161,31 @@ impl Columns {
             .map(|doc| (self.token_id.get_val(doc), self.display(doc)))
     }
 
+    /// The first sort key of the entry in `row` of the shared columns, read
+    /// from one column: enough to rule most entries out.
+    fn primary(&self, sort: Sort, row: RowId) -> u64 {
+        match sort {
+            Sort::Z => weakness(self.z.get_val(row)),
+            Sort::Rank => self.rank.get_val(row),
+            Sort::Score => weakness(self.score.get_val(row)),
+        }
+    }
+
+    /// The sort key of the entry in `row`: smaller is better.
+    fn key(&self, sort: Sort, row: RowId) -> (u64, u64) {
+        let rank = self.rank.get_val(row);
+        match sort {
+            Sort::Z => (weakness(self.z.get_val(row)), rank),
+            Sort::Rank => (rank, weakness(self.score.get_val(row))),
+            Sort::Score => (weakness(self.score.get_val(row)), rank),
+        }
+    }
+
     /// The ranking key of a neuron entry of document `doc`: `row` in the shared
     /// columns, `own` in the neurons' ones.
-    fn neuron(&self, doc: DocId, row: RowId, own: RowId) -> Ranked {
-        let score = self.score.get_val(row);
+    fn neuron(&self, sort: Sort, doc: DocId, row: RowId, own: RowId) -> Ranked {
         Ranked {
-            rank: self.rank.get_val(row),
-            // The f32 bit pattern without its sign bit orders like |score|.
-            strength: Reverse(score & 0x7fff_ffff),
+            key: self.key(sort, row),
             layer: self.layer.get_val(row),
             unit: self.unit.get_val(row),
             kind: UnitKind::Neuron.code(),
@@ -175,7 +194,9 @@ impl Columns {
             token_id: self.token_id.get_val(doc),
             dst_token_id: 0,
             matched: 0,
-            score,
+            rank: self.rank.get_val(row),
+            score: self.score.get_val(row),
+            z: self.z.get_val(row),
         }
     }
 
@@ -183,6 +204,7 @@ impl Columns {
     /// columns, `own` in the heads' ones; `role` and `partner` already read there.
     fn head(
         &self,
+        sort: Sort,
         doc: DocId,
         (row, own): (RowId, RowId),
         (role, partner): (PairSide, u64),
@@ -193,10 +215,8 @@ impl Columns {
             PairSide::Dst => (partner, token_id),
             PairSide::Src | PairSide::Both => (token_id, partner),
         };
-        let score = self.score.get_val(row);
         Ranked {
-            rank: self.rank.get_val(row),
-            strength: Reverse(score & 0x7fff_ffff),
+            key: self.key(sort, row),
             layer: self.layer.get_val(row),
             unit: self.unit.get_val(row),
             kind: UnitKind::Head.code(),
@@ -205,9 +225,17 @@ impl Columns {
             token_id: src,
             dst_token_id: dst,
             matched: matched.code(),
-            score,
+            rank: self.rank.get_val(row),
+            score: self.score.get_val(row),
+            z: self.z.get_val(row),
         }
     }
+}
+
+/// A stored f32 bit pattern turned into a key that is smaller the larger the
+/// magnitude: the bits without their sign order like |x|.
+fn weakness(bits: u64) -> u64 {
+    u64::from(u32::MAX) - (bits & 0x7fff_ffff)
 }
 
 /// Every display form in a segment's token column, by ordinal.
@@ -239,6 +267,8 @@ pub(crate) struct Filter {
     /// Heads only.
     pub(crate) circuit: Option<u64>,
     pub(crate) polarity: Option<u64>,
+    /// The order the best are kept in.
+    pub(crate) sort: Sort,
 }
 
 /// How a head pair found through one of its tokens matches a search.
@@ -294,8 +324,9 @@ impl Filter {
 /// make the order total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Ranked {
-    pub(crate) rank: u64,
-    pub(crate) strength: Reverse<u64>,
+    /// The search's [`Sort`] key, smaller first: (|z| falling, rank),
+    /// (rank, |score| falling) or (|score| falling, rank).
+    pub(crate) key: (u64, u64),
     pub(crate) layer: u64,
     pub(crate) unit: u64,
     pub(crate) kind: u64,
@@ -308,18 +339,25 @@ pub(crate) struct Ranked {
     pub(crate) dst_token_id: u64,
     /// The [`PairSide`] code of what a head pair matched; 0 for a neuron entry.
     pub(crate) matched: u64,
+    pub(crate) rank: u64,
     pub(crate) score: u64,
+    pub(crate) z: u64,
 }
 
 /// A unit, as (layer, [`UnitKind`] code, unit) column values.
 pub(crate) type Unit = (u64, u64, u64);
 
+/// A layer and [`UnitKind`] code.
+pub(crate) type Cell = (u64, u64);
+
 /// What a search collects: the number of matches and the best of them, in order,
-/// and, if asked for, every unit with a match.
+/// and, if asked for, every unit with a match and the best match of each
+/// layer and kind.
 pub(crate) struct Found {
     pub(crate) count: usize,
     pub(crate) best: Vec<(Ranked, DocAddress)>,
     pub(crate) units: HashSet<Unit>,
+    pub(crate) leaders: HashMap<Cell, (Ranked, DocAddress)>,
 }
 
 /// Counts the matches that pass the filters and keeps the best `limit` of them;
@@ -350,7 +388,7 @@ impl Collector for HitCollector {
                 // Room for the limit plus the one entry pushed before the worst is
                 // dropped; an outsized limit grows the heap only as entries arrive.
                 heap: BinaryHeap::with_capacity(self.limit.saturating_add(1).min(1 << 16)),
-                units: self.units.then(HashSet::new),
+                units: self.units.then(Units::default),
             },
         })
     }
@@ -363,13 +401,23 @@ impl Collector for HitCollector {
         let count = segments.iter().map(|found| found.count).sum();
         let mut best = Vec::new();
         let mut units = HashSet::new();
+        let mut leaders: HashMap<Cell, (Ranked, DocAddress)> = HashMap::new();
         for found in segments {
             best.extend(found.best);
             units.extend(found.units);
+            for (cell, leader) in found.leaders {
+                let slot = leaders.entry(cell).or_insert(leader);
+                *slot = (*slot).min(leader);
+            }
         }
         best.sort_unstable();
         best.truncate(self.limit);
-        Ok(Found { count, best, units })
+        Ok(Found {
+            count,
+            best,
+            units,
+            leaders,
+        })
     }
 }
 
@@ -396,26 +444,44 @@ struct Best {
     /// A max-heap: its top is the worst of the best, the first to be pushed out.
     heap: BinaryHeap<(Ranked, DocId)>,
     /// Every unit with a match, if the search wants them.
-    units: Option<HashSet<Unit>>,
+    units: Option<Units>,
+}
+
+/// The units with a match, and the best match of each layer and kind.
+#[derive(Default)]
+struct Units {
+    units: HashSet<Unit>,
+    leaders: HashMap<Cell, (Ranked, DocId)>,
 }
 
 impl Best {
-    /// Counts a match of document `doc` at `rank`, and keeps it if it is among
-    /// the best; `ranked` is called only if its rank can make the cut.
-    fn offer(&mut self, doc: DocId, rank: u64, ranked: impl FnOnce() -> Ranked) {
+    /// Counts a match of document `doc` whose first sort key is `primary`, and
+    /// keeps it if it is among the best; `ranked` is called only if that key
+    /// can make the cut.
+    fn offer(&mut self, doc: DocId, primary: u64, ranked: impl FnOnce() -> Ranked) {
         self.count += 1;
         if let Some(units) = &mut self.units {
             // Gathering units is a pass of its own, with no hits kept.
             let ranked = ranked();
-            units.insert((ranked.layer, ranked.kind, ranked.unit));
+            units.units.insert((ranked.layer, ranked.kind, ranked.unit));
+            let leader = units
+                .leaders
+                .entry((ranked.layer, ranked.kind))
+                .or_insert((ranked, doc));
+            *leader = (*leader).min((ranked, doc));
             return;
         }
         if self.limit == 0 {
             return;
         }
         if self.heap.len() >= self.limit {
-            // Most entries lose on rank alone; skip reading their other columns.
-            if self.heap.peek().is_some_and(|(worst, _)| rank > worst.rank) {
+            // Most entries lose on their first key alone; skip reading their
+            // other columns.
+            if self
+                .heap
+                .peek()
+                .is_some_and(|(worst, _)| primary > worst.key.0)
+            {
                 return;
             }
         }
@@ -452,15 +518,17 @@ impl SegmentCollector for SegmentHits {
 
     fn harvest(self) -> Found {
         let segment_ord = self.segment_ord;
+        let address = |(ranked, doc_id)| (ranked, DocAddress::new(segment_ord, doc_id));
+        let units = self.best.units.unwrap_or_default();
         Found {
             count: self.best.count,
-            units: self.best.units.unwrap_or_default(),
-            best: self
-                .best
-                .heap
+            units: units.units,
+            leaders: units
+                .leaders
                 .into_iter()
-                .map(|(ranked, doc_id)| (ranked, DocAddress::new(segment_ord, doc_id)))
+                .map(|(cell, leader)| (cell, address(leader)))
                 .collect(),
+            best: self.best.heap.into_iter().map(address).collect(),
         }
     }
 }
@@ -490,8 +558,8 @@ fn collect_neuron(
         if !side || !filter.accepts(columns, row) {
             continue;
         }
-        best.offer(doc, columns.rank.get_val(row), || {
-            columns.neuron(doc, row, own)
+        best.offer(doc, columns.primary(filter.sort, row), || {
+            columns.neuron(filter.sort, doc, row, own)
         });
     }
 }
@@ -523,8 +591,8 @@ fn collect_head(
         let Some(matched) = heads.matched(role, partner) else {
             continue;
         };
-        best.offer(doc, columns.rank.get_val(row), || {
-            columns.head(doc, (row, own), (role, partner), matched)
+        best.offer(doc, columns.primary(filter.sort, row), || {
+            columns.head(filter.sort, doc, (row, own), (role, partner), matched)
         });
     }
 }

@@ -33,6 +33,9 @@ pub struct NeuronEntry<'a> {
     pub token: &'a str,
     /// The projection score that earned the token its rank.
     pub score: f32,
+    /// (score − mean) / std over the neuron side's selectable scores: how far
+    /// the score stands out of its own list's distribution.
+    pub z: f32,
 }
 
 /// One pair of tokens at one rank of one attention head's list.
@@ -62,6 +65,8 @@ pub struct HeadPairEntry<'a> {
     pub dst_token: &'a str,
     /// The circuit's score for the pair.
     pub score: f32,
+    /// (score − mean) / std over the circuit's selectable entries.
+    pub z: f32,
 }
 
 /// Which token or tokens of a pair: in a [`Hit`](crate::Hit), the ones that

@@ -44,6 +44,9 @@ pub struct NeuronHit {
     pub token: String,
     /// The score that earned the token its rank.
     pub score: f32,
+    /// How far the score stands out of the neuron side's selectable scores:
+    /// (score − mean) / std.
+    pub z: f32,
 }
 
 /// A matching pair of a head's list, with every field of the
@@ -65,6 +68,9 @@ pub struct HeadHit {
     pub rank: u32,
     /// The circuit's score for the pair.
     pub score: f32,
+    /// How far the score stands out of the circuit's selectable entries:
+    /// (score − mean) / std.
+    pub z: f32,
     /// The src token's id (VO: attended; QK: query).
     pub src_token_id: u32,
     /// The src token's display form.
@@ -124,6 +130,14 @@ impl Hit {
         match self {
             Hit::Neuron(hit) => hit.score,
             Hit::Head(hit) => hit.score,
+        }
+    }
+
+    /// How far the score stands out of its list's distribution.
+    pub fn z(&self) -> f32 {
+        match self {
+            Hit::Neuron(hit) => hit.z,
+            Hit::Head(hit) => hit.z,
         }
     }
 }

@@ -15,8 +15,9 @@
 //!   policy; [`is_staging_leftover`] recognises what an interrupted build left
 //!   beside the index.
 //! - [`Index::open`] and [`Index::search`] answer a [`Search`] with [`Hit`]s (a
-//!   [`NeuronHit`] or a [`HeadHit`]), ranked by where the token stands in its
-//!   list, not by text relevance. A search looks for a [`Lookup`]: terms, or a
+//!   [`NeuronHit`] or a [`HeadHit`]), ranked by how far each entry's score
+//!   stands out of its own list's distribution (its z; or by rank or score, a
+//!   [`Sort`]), not by text relevance; [`Index::page`] also counts them all. A search looks for a [`Lookup`]: terms, or a
 //!   pair of them. [`Lookup::parse`] reads a query's words, including the pair
 //!   search `dieta -> zdrowie`, prefixes (`diet*`), fuzzy terms (`dieta~1`) and
 //!   continuation pieces (`#owa`); [`Search::validate`] refuses filters that
@@ -43,7 +44,7 @@ pub use error::{Error, Result};
 pub use hit::{HeadHit, Hit, NeuronHit};
 pub use normalize::{fold, normalize};
 pub use query::Lookup;
-pub use search::{Index, Matching, Search, DEFAULT_LIMIT};
+pub use search::{Index, LayerCount, Matching, Page, Search, Sort, DEFAULT_LIMIT};
 pub use staging::{is_staging_leftover, Replace};
 
 mod build;

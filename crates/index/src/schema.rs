@@ -7,10 +7,10 @@
 //! a store offset and a posting on top of the columns; for ~20 million entries that
 //! meant a minute of indexing and twice the size on disk.
 //!
-//! Per document: the two match terms are indexed (as single raw terms, without
+//! Per document: the two match terms and the token's word forms are indexed (as single raw terms, without
 //! frequencies, positions or field norms, since ranking never uses BM25), as is
 //! the continuation flag, and the display form, token id and unit kind are single-valued columns. Per entry:
-//! layer, unit, polarity, rank and score are multi-valued columns, one value per
+//! layer, unit, polarity, rank, score and z are multi-valued columns, one value per
 //! entry of either kind, written in the same order in every column, so that value
 //! `i` of every entry column belongs to the same entry. Each kind adds columns of
 //! its own, written only by its documents and so holding one value per entry of
@@ -36,6 +36,10 @@ use crate::PairSide;
 pub(crate) const TERM: &str = "term";
 /// The normalised term folded to ASCII (see [`fold`](crate::fold)).
 pub(crate) const FOLDED: &str = "folded";
+/// Every form of the token's lemmas, folded (see [`fold`](crate::fold)),
+/// when a dictionary knows the token as a word: `diecie` is found by
+/// `dieta`, `diety`, `dietami`. Empty for pieces that are not words.
+pub(crate) const FORMS: &str = "forms";
 /// 1 if the token is a continuation piece (its display form is `#` followed by
 /// something), 0 otherwise; indexed, so that `#owa` can ask for continuations.
 pub(crate) const CONTINUATION: &str = "continuation";
@@ -56,6 +60,8 @@ pub(crate) const RANK: &str = "rank";
 /// same value in twice the bits: its order-preserving encoding spreads positive and
 /// negative scores over the whole 64-bit range, so bit packing saves nothing.
 pub(crate) const SCORE: &str = "score";
+/// The z's `f32` bit pattern, as the score's.
+pub(crate) const Z: &str = "z";
 /// One per neuron entry.
 pub(crate) const SIDE: &str = "side";
 /// One per head entry, as are `role` and `partner`.
@@ -71,6 +77,7 @@ pub(crate) const PARTNER: &str = "partner";
 pub(crate) struct Fields {
     pub term: Field,
     pub folded: Field,
+    pub forms: Field,
     pub continuation: Field,
     pub token: Field,
     pub token_id: Field,
@@ -80,6 +87,7 @@ pub(crate) struct Fields {
     pub polarity: Field,
     pub rank: Field,
     pub score: Field,
+    pub z: Field,
     pub side: Field,
     pub circuit: Field,
     pub role: Field,
@@ -98,7 +106,8 @@ pub(crate) fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         term: builder.add_text_field(TERM, matched.clone()),
-        folded: builder.add_text_field(FOLDED, matched),
+        folded: builder.add_text_field(FOLDED, matched.clone()),
+        forms: builder.add_text_field(FORMS, matched),
         continuation: builder.add_u64_field(CONTINUATION, INDEXED),
         token: builder.add_text_field(TOKEN, TextOptions::default().set_fast("raw")),
         token_id: builder.add_u64_field(TOKEN_ID, FAST),
@@ -108,6 +117,7 @@ pub(crate) fn schema() -> (Schema, Fields) {
         polarity: builder.add_u64_field(POLARITY, FAST),
         rank: builder.add_u64_field(RANK, FAST),
         score: builder.add_u64_field(SCORE, FAST),
+        z: builder.add_u64_field(Z, FAST),
         side: builder.add_u64_field(SIDE, FAST),
         circuit: builder.add_u64_field(CIRCUIT, FAST),
         role: builder.add_u64_field(ROLE, FAST),

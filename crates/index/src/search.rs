@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
+use serde::Serialize;
 use tantivy::collector::Collector;
 use tantivy::directory::error::OpenDirectoryError;
 use tantivy::query::{BooleanQuery, FuzzyTermQuery, Query, RegexQuery, TermQuery};
@@ -38,16 +39,37 @@ pub const DEFAULT_LIMIT: usize = 20;
 
 /// What a query term must equal for an entry to match.
 ///
-/// The default is [`Matching::Folded`]: `lodz` and `łódź` find the same entries.
+/// The default is [`Matching::Folded`]: `lodz` and `łódź` find the same
+/// entries, and so do `dieta` and `diecie`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Matching {
     /// Equal after [`normalize`](crate::normalize): case and word markers are
-    /// ignored, diacritics are not (`lodz` does not find `Łódź`).
+    /// ignored, diacritics and inflection are not (`lodz` does not find
+    /// `Łódź`, `diecie` does not find `dieta`).
     Exact,
     /// Equal after [`fold`](crate::fold): diacritics are ignored as well
-    /// (`lodz` finds `Łódź`, `dieta` finds `dietą`).
+    /// (`lodz` finds `Łódź`, `dieta` finds `dietą`); and a whole word also
+    /// matches every token indexed with it among its word forms (`diecie`
+    /// finds `dieta`, `diety`), where the index was built with a dictionary.
     #[default]
     Folded,
+}
+
+/// The order hits are ranked in.
+///
+/// Ties go on to the rank (or |score|), then layer, unit, kind (neurons
+/// first), side or circuit, and polarity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Sort {
+    /// |z| falling: how far each score stands out of its own list's
+    /// distribution, so that lists on different scales compare. A bottom
+    /// list's entries have negative z and rank by their magnitude.
+    #[default]
+    Z,
+    /// Rank in the list rising, then |score| falling.
+    Rank,
+    /// |score| falling, then rank rising.
+    Score,
 }
 
 /// A search: which tokens, in which lists, and how many hits.
@@ -72,11 +94,13 @@ pub struct Search {
     pub limit: usize,
     /// How query terms are compared with tokens.
     pub matching: Matching,
+    /// The order of the hits.
+    pub sort: Sort,
 }
 
 impl From<Lookup> for Search {
-    /// A search for `lookup` with no filters, [`DEFAULT_LIMIT`] hits and
-    /// [`Matching::Folded`].
+    /// A search for `lookup` with no filters, [`DEFAULT_LIMIT`] hits,
+    /// [`Matching::Folded`] and [`Sort::Z`].
     fn from(lookup: Lookup) -> Search {
         Search {
             lookup,
@@ -87,8 +111,29 @@ impl From<Lookup> for Search {
             kind: None,
             limit: DEFAULT_LIMIT,
             matching: Matching::Folded,
+            sort: Sort::Z,
         }
     }
+}
+
+/// The best hits of a search, and how many entries match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// At most the search's limit, best first.
+    pub hits: Vec<Hit>,
+    /// Every matching entry that passes the filters, however many were kept.
+    pub total: usize,
+}
+
+/// Where the matches of a search live: one layer and kind of unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerCount {
+    pub layer: u32,
+    pub kind: UnitKind,
+    /// Distinct units (neurons or heads) with a matching entry.
+    pub units: u64,
+    /// The best of those entries, by the search's [`Sort`].
+    pub strongest: Hit,
 }
 
 impl Search {
@@ -266,9 +311,8 @@ impl Index {
         self.entries
     }
 
-    /// The best `search.limit` matches, neurons and heads ranked together: rank
-    /// ascending (rank 1 first), then |score| descending, then layer, unit, kind
-    /// (neurons first), side or circuit, polarity ascending. A head pair whose
+    /// The best `search.limit` matches, neurons and heads ranked together in
+    /// the search's [`Sort`] order (by default |z| falling). A head pair whose
     /// tokens both match is one hit.
     ///
     /// Fails with [`Error::InvalidSearch`] if [`Search::validate`] does, with
@@ -276,14 +320,24 @@ impl Index {
     /// if a term is malformed, and with [`Error::Corrupt`] if the index turns out
     /// to be damaged.
     pub fn search(&self, search: &Search) -> Result<Vec<Hit>> {
+        Ok(self.page(search)?.hits)
+    }
+
+    /// [`search`](Index::search), with the number of matches beyond the
+    /// hits kept: counted in the same pass.
+    pub fn page(&self, search: &Search) -> Result<Page> {
         search.validate()?;
         contained(&self.dir, || {
             let found = self.collect(search, search.limit, false)?;
-            found
+            let hits = found
                 .best
                 .into_iter()
                 .map(|(ranked, address)| self.hit(ranked, address))
-                .collect()
+                .collect::<Result<_>>()?;
+            Ok(Page {
+                hits,
+                total: found.count,
+            })
         })
     }
 
@@ -296,28 +350,36 @@ impl Index {
 
     /// Where in the model the matches of `search` live: for each layer and kind
     /// of unit, the number of distinct units (neurons or heads) with at least one
-    /// matching entry that passes the filters. Sorted by layer, then kind
-    /// (neurons first); layers and kinds without a match are left out. Ignores
-    /// the limit; fails as [`count`](Index::count) does.
-    pub fn count_by_layer(&self, search: &Search) -> Result<Vec<(u32, UnitKind, u64)>> {
+    /// matching entry that passes the filters, and the best such entry by the
+    /// search's [`Sort`]. Sorted by layer, then kind (neurons first); layers and
+    /// kinds without a match are left out. Ignores the limit; fails as
+    /// [`count`](Index::count) does.
+    pub fn count_by_layer(&self, search: &Search) -> Result<Vec<LayerCount>> {
         search.validate_filters()?;
-        let found = contained(&self.dir, || self.collect(search, 0, true))?;
-        let mut counts: BTreeMap<(u64, u64), u64> = BTreeMap::new();
-        for &(layer, kind, _) in &found.units {
-            *counts.entry((layer, kind)).or_default() += 1;
-        }
-        counts
-            .into_iter()
-            .map(|((layer, kind), units)| {
-                let corrupt = |what: &str| Error::Corrupt {
-                    dir: self.dir.clone(),
-                    reason: format!("{what} of an entry is invalid"),
-                };
-                let layer = u32::try_from(layer).map_err(|_| corrupt("the layer"))?;
-                let kind = UnitKind::from_code(kind).ok_or_else(|| corrupt("the kind"))?;
-                Ok((layer, kind, units))
-            })
-            .collect()
+        contained(&self.dir, || {
+            let found = self.collect(search, 0, true)?;
+            let mut counts: BTreeMap<(u64, u64), u64> = BTreeMap::new();
+            for &(layer, kind, _) in &found.units {
+                *counts.entry((layer, kind)).or_default() += 1;
+            }
+            counts
+                .into_iter()
+                .map(|(cell, units)| {
+                    let corrupt = || Error::Corrupt {
+                        dir: self.dir.clone(),
+                        reason: "a layer's matches have no best entry".into(),
+                    };
+                    let &(ranked, address) = found.leaders.get(&cell).ok_or_else(corrupt)?;
+                    let strongest = self.hit(ranked, address)?;
+                    Ok(LayerCount {
+                        layer: strongest.layer(),
+                        kind: strongest.kind(),
+                        units,
+                        strongest,
+                    })
+                })
+                .collect()
+        })
     }
 
     /// Counts the matches of `search` and keeps the best `limit`; with `units`,
@@ -359,6 +421,7 @@ impl Index {
                 side: search.side.map(Code::code),
                 circuit: search.circuit.map(Code::code),
                 polarity: search.polarity.map(Code::code),
+                sort: search.sort,
             },
             limit,
             units,
@@ -394,11 +457,22 @@ impl Index {
         }
         let mut queries = Vec::with_capacity(keys.len());
         for ((text, shape, continuation), term) in keys {
-            let query: Box<dyn Query> = match shape {
-                Shape::Whole => Box::new(TermQuery::new(
+            let whole = |field| -> Box<dyn Query> {
+                Box::new(TermQuery::new(
                     Term::from_field_text(field, &text),
                     IndexRecordOption::Basic,
-                )),
+                ))
+            };
+            let query: Box<dyn Query> = match shape {
+                // A word also finds the tokens whose lemmas it inflects;
+                // continuation pieces are no words.
+                Shape::Whole if matching == Matching::Folded && !continuation => {
+                    Box::new(BooleanQuery::union(vec![
+                        whole(field),
+                        whole(self.fields.forms),
+                    ]))
+                }
+                Shape::Whole => whole(field),
                 // The escaped pattern is always valid, so the only way to fail is
                 // an automaton over tantivy's size limit: a prefix too long.
                 Shape::Prefix => Box::new(
@@ -464,6 +538,7 @@ impl Index {
             Polarity::from_code(ranked.polarity).ok_or_else(|| corrupt("the polarity"))?;
         let rank = small(ranked.rank, "the rank")?;
         let score = f32::from_bits(small(ranked.score, "the score")?);
+        let z = f32::from_bits(small(ranked.z, "the z")?);
         Ok(match kind {
             UnitKind::Neuron => {
                 let token = self
@@ -480,6 +555,7 @@ impl Index {
                     token_id: small(ranked.token_id, "the token id")?,
                     token: token.to_string(),
                     score,
+                    z,
                 })
             }
             UnitKind::Head => {
@@ -497,6 +573,7 @@ impl Index {
                     polarity,
                     rank,
                     score,
+                    z,
                     src_token_id: small(ranked.token_id, "the src token id")?,
                     src_token: display(ranked.token_id, "the src token")?,
                     dst_token_id: small(ranked.dst_token_id, "the dst token id")?,

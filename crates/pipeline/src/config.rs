@@ -82,11 +82,75 @@ pub struct ExtractConfig {
     /// shards of the other layers. `None`: every layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<LayerRange>,
+    /// Where the search index finds word forms: a Hunspell dictionary.
+    #[serde(default)]
+    pub word_forms: WordForms,
     /// Start over even if the output directory holds an interrupted run of
     /// the same configuration (which is otherwise resumed). A flag of one
     /// invocation, never read from a pipeline file.
     #[serde(skip)]
     pub force: bool,
+}
+
+/// Which Hunspell dictionary gives the search index its word forms.
+///
+/// In a pipeline file: `word_forms = "auto"`, `"off"`, or a dictionary's
+/// path without its `.aff` / `.dic` extension.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum WordForms {
+    /// Debian's Polish dictionary ([`glossa_forms::DEBIAN_POLISH`]) where it
+    /// is installed, none (with a note) where it is not.
+    #[default]
+    Auto,
+    /// None: tokens match as typed, diacritics folded.
+    Off,
+    /// This dictionary, which must be there.
+    Dictionary(PathBuf),
+}
+
+impl WordForms {
+    /// `auto`, `off`, or a path.
+    pub fn parse(text: &str) -> WordForms {
+        match text {
+            "auto" => WordForms::Auto,
+            "off" | "none" => WordForms::Off,
+            path => WordForms::Dictionary(PathBuf::from(path)),
+        }
+    }
+
+    /// The dictionary to read, if any: `Auto` finds Debian's Polish one
+    /// only if its word list is there.
+    pub(crate) fn resolve(&self) -> Option<PathBuf> {
+        match self {
+            WordForms::Auto => {
+                let debian = PathBuf::from(glossa_forms::DEBIAN_POLISH);
+                debian.with_extension("dic").is_file().then_some(debian)
+            }
+            WordForms::Off => None,
+            WordForms::Dictionary(path) => Some(path.clone()),
+        }
+    }
+}
+
+impl Serialize for WordForms {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            WordForms::Auto => serializer.serialize_str("auto"),
+            WordForms::Off => serializer.serialize_str("off"),
+            WordForms::Dictionary(path) => path.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WordForms {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        String::deserialize(deserializer).map(|text| WordForms::parse(&text))
+    }
 }
 
 fn yes() -> bool {
@@ -128,6 +192,7 @@ impl ExtractConfig {
             fold_norm: false,
             qk_offset: 0,
             layers: None,
+            word_forms: WordForms::default(),
             force: false,
         }
     }

@@ -2,10 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use glossa_index::{Hit, Index, Search};
+use glossa_index::{Hit, Index, LayerCount, Page, Search};
 use glossa_tables::{
-    read_head_rows, read_head_summary, read_neuron_rows, HeadRow, HeadSummaryRow, Layout, Manifest,
-    NeuronRow, Table, UnitKind,
+    read_head_rows, read_head_summary, read_neuron_rows, read_neuron_summary, HeadRow,
+    HeadSummaryRow, Layout, Manifest, NeuronRow, NeuronSummaryRow, Table,
 };
 
 use crate::error::{PipelineError, Result};
@@ -144,6 +144,16 @@ impl Dataset {
         Ok(rows)
     }
 
+    /// The mean and spread of one neuron's scores, per side.
+    pub fn neuron_summary(&self, layer: u32, neuron: u32) -> Result<Vec<NeuronSummaryRow>> {
+        // Checks the neuron exists, and reads nothing more than its lists.
+        self.neuron(layer, neuron)?;
+        let path = self.layout.table(Table::NeuronSummary(layer as usize));
+        let rows = read_neuron_summary(&path)?;
+        check_layer_of_rows(&path, layer, rows.iter().map(|r| r.layer))?;
+        Ok(rows.into_iter().filter(|r| r.neuron == neuron).collect())
+    }
+
     /// Checks that the heads were extracted and head `head` of `layer` exists.
     fn check_head(&self, layer: u32, head: u32) -> Result<()> {
         if !self.manifest.options.heads {
@@ -209,16 +219,18 @@ impl Dataset {
 
     /// Searches `index`, this dataset's, refusing a layer the model lacks.
     pub fn search(&self, index: &Index, search: &Search) -> Result<Vec<Hit>> {
-        self.check_search(search)?;
-        Ok(index.search(search)?)
+        Ok(self.page(index, search)?.hits)
     }
 
-    /// Per layer and kind, how many units hold a matching entry.
-    pub fn count_by_layer(
-        &self,
-        index: &Index,
-        search: &Search,
-    ) -> Result<Vec<(u32, UnitKind, u64)>> {
+    /// [`search`](Dataset::search), with the number of matches in all.
+    pub fn page(&self, index: &Index, search: &Search) -> Result<Page> {
+        self.check_search(search)?;
+        Ok(index.page(search)?)
+    }
+
+    /// Per layer and kind, how many units hold a matching entry, and the
+    /// strongest of those entries.
+    pub fn count_by_layer(&self, index: &Index, search: &Search) -> Result<Vec<LayerCount>> {
         self.check_search(search)?;
         Ok(index.count_by_layer(search)?)
     }
@@ -232,7 +244,12 @@ impl Dataset {
 
     /// Rebuilds the index from the tables the manifest lists.
     pub fn rebuild_index(&self, threads: Option<usize>) -> Result<()> {
-        rebuild_index(&self.layout, &self.manifest.tables, threads)
+        rebuild_index(
+            &self.layout,
+            &self.manifest.tables,
+            threads,
+            self.manifest.options.word_forms.as_deref(),
+        )
     }
 }
 

@@ -28,6 +28,13 @@ pub enum PipelineError {
     #[error(transparent)]
     Index(#[from] glossa_index::Error),
 
+    #[error("cannot read the word-form dictionary {path} (.aff and .dic) the search index is built with")]
+    WordForms {
+        path: PathBuf,
+        #[source]
+        source: glossa_forms::Error,
+    },
+
     #[error(transparent)]
     Corpus(#[from] glossa_corpus::CorpusError),
 

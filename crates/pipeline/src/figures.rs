@@ -5,9 +5,9 @@
 use glossa_index::{Hit, Index, Matching, Search};
 use glossa_load::{HubOptions, Matrix, Model, ModelSource};
 use glossa_plot::{
-    concept_map, median, Group, HeatMap, Marker, Match, Measure, Point, Scatter, StripPlot, Tsne,
+    concept_map, Group, HeatMap, Marker, Match, Measure, Point, Scatter, StripPlot, Tsne,
 };
-use glossa_tables::{read_neuron_rows, Circuit, HeadRow, Polarity, Side, Table};
+use glossa_tables::{Circuit, HeadRow, Polarity, Side};
 
 use crate::dataset::Dataset;
 use crate::error::{PipelineError, Result};
@@ -339,43 +339,23 @@ pub fn overview_figure(
                 list: hit.unit() as u64,
                 rank: hit.rank(),
                 score: hit.score() as f64,
+                z: hit.z() as f64,
                 what,
             }
         })
         .collect();
 
-    // What a typical list of each cell holds at rank 1.
-    let mut leading = vec![vec![Vec::new(); COLUMNS.len()]; layers];
-    for record in &manifest.tables {
-        if !matches!(Table::parse(&record.path), Some(Table::Neurons(_))) {
-            continue;
-        }
-        for r in read_neuron_rows(&dataset.layout().file(&record.path), None)? {
-            if r.rank == 1 && r.polarity == polarity && (r.layer as usize) < layers {
-                let column = if r.side == Side::Key { 0 } else { 1 };
-                leading[r.layer as usize][column].push((r.score as f64).abs());
-            }
-        }
-    }
-    if let Some(summaries) = dataset.head_summaries()? {
-        for r in summaries {
-            if (r.layer as usize) < layers {
-                let column = if r.circuit == Circuit::Vo { 2 } else { 3 };
-                let entry = match polarity {
-                    Polarity::Top => r.max_entry,
-                    Polarity::Bottom => r.min_entry,
-                };
-                leading[r.layer as usize][column].push((entry as f64).abs());
-            }
-        }
-    }
-    let typical: Vec<Vec<Option<f64>>> = leading
-        .iter_mut()
-        .map(|row| row.iter_mut().map(|v| median(v)).collect())
-        .collect();
+    // Which columns have lists at all: a cell of one without a match is 0.
+    let options = &manifest.options;
+    let extracted = [
+        options.neurons,
+        options.neurons,
+        options.heads,
+        options.heads,
+    ];
     let explained = match measure {
         Measure::Peak => {
-            "colour: the strongest matching entry's |score| over the median rank-1 |score| of the cell's lists"
+            "colour: the largest |z| of a matching entry, how many standard deviations it stands out of its own list's scores"
         }
         Measure::Lists => "colour: the number of lists (units) holding a matching token",
     };
@@ -389,7 +369,7 @@ pub fn overview_figure(
         layers,
         COLUMNS.iter().map(|c| c.to_string()).collect(),
         &matches,
-        &typical,
+        &extracted,
         measure,
     ))
 }

@@ -12,8 +12,8 @@
 
 use glossa_load::{Matrix, Model};
 use glossa_project::{
-    copying_score, frobenius_norm, product, top_pairs, MatrixView, PairExtremes, PairQuery,
-    Pruning, TokenFilter,
+    copying_score, frobenius_norm, pair_moments, product, top_pairs, MatrixView, Moments,
+    PairExtremes, PairQuery, Pruning, TokenFilter,
 };
 use glossa_tables::{Circuit, HeadSummaryRow};
 use rayon::prelude::*;
@@ -28,6 +28,8 @@ pub(crate) struct CircuitResult {
     pub(crate) head: usize,
     pub(crate) circuit: Circuit,
     pub(crate) extremes: PairExtremes,
+    /// Every selectable entry of the circuit, summarised.
+    pub(crate) moments: Moments,
     pub(crate) summary: HeadSummaryRow,
 }
 
@@ -41,6 +43,9 @@ pub(crate) struct CircuitSettings<'a> {
     pub(crate) tokens_allowed: TokenFilter<'a>,
     /// Pairs that may not take a place.
     pub(crate) pairs: &'a PairFilter,
+    /// Every pair `pairs` excludes whose tokens are both allowed, each once:
+    /// left out of the moments as they are out of the lists.
+    pub(crate) excluded: &'a [(u32, u32)],
     pub(crate) pruning: Pruning,
     pub(crate) reading: Reading,
 }
@@ -75,6 +80,13 @@ pub(crate) fn layer_circuits(
                     .then_some(&exclude as &(dyn Fn(u32, u32) -> bool + Sync)),
                 pruning: settings.pruning,
             })?;
+            let moments = pair_moments(
+                a,
+                b,
+                settings.tokens_allowed,
+                settings.tokens_allowed,
+                settings.excluded,
+            );
             let summary = HeadSummaryRow {
                 layer: layer as u32,
                 head: head as u32,
@@ -88,12 +100,16 @@ pub(crate) fn layer_circuits(
                     Circuit::Qk => None,
                 },
                 computed_share: stats.computed as f64 / stats.entries.max(1) as f64,
+                pairs: moments.count,
+                mean: moments.mean(),
+                std: moments.std(),
             };
             advance(1);
             Ok(CircuitResult {
                 head,
                 circuit,
                 extremes,
+                moments,
                 summary,
             })
         })

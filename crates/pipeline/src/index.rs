@@ -1,23 +1,38 @@
 //! The search index, always rebuilt from the tables.
 
+use std::path::Path;
+
+use glossa_forms::Dictionary;
 use glossa_index::{HeadPairEntry, Index, IndexBuilder, NeuronEntry, Replace};
 use glossa_tables::{
     read_head_rows, read_neuron_rows, FileRecord, Layout, Manifest, Table, TableKind, UnitKind,
 };
 
-use crate::error::Result;
+use crate::error::{PipelineError, Result};
 
 /// Memory the index build may use.
 const INDEX_MEMORY_BUDGET: usize = 256 << 20;
 
 /// Builds the search index of the dataset of `layout` from its neuron and
-/// head tables (`tables` lists the dataset's files).
+/// head tables (`tables` lists the dataset's files), with the word forms of
+/// the Hunspell dictionary `word_forms`, if one is named.
 pub(crate) fn rebuild_index(
     layout: &Layout,
     tables: &[FileRecord],
     threads: Option<usize>,
+    word_forms: Option<&Path>,
 ) -> Result<()> {
     let threads = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    // Read before the build starts, so that a missing dictionary leaves any
+    // index there as it was.
+    let dictionary = word_forms
+        .map(|path| {
+            Dictionary::open(path).map_err(|source| PipelineError::WordForms {
+                path: path.to_path_buf(),
+                source,
+            })
+        })
+        .transpose()?;
     // The dataset's index directory only ever holds its index, derived from the
     // tables: whatever is there (a damaged index, a file) is replaced.
     let mut builder = IndexBuilder::create_with(
@@ -26,6 +41,9 @@ pub(crate) fn rebuild_index(
         threads,
         Replace::Anything,
     )?;
+    if let Some(dictionary) = dictionary {
+        builder = builder.with_word_forms(dictionary);
+    }
     let listed = |pick: fn(Table) -> bool| {
         tables
             .iter()
@@ -45,6 +63,7 @@ pub(crate) fn rebuild_index(
                 token_id: row.token_id,
                 token: &row.token,
                 score: row.score,
+                z: row.z,
             })?;
         }
     }
@@ -61,6 +80,7 @@ pub(crate) fn rebuild_index(
                 dst_token_id: row.dst_token_id,
                 dst_token: &row.dst_token,
                 score: row.score,
+                z: row.z,
             })?;
         }
     }

@@ -22,7 +22,7 @@
 //! opening its index once per command ([`Dataset::index`]); the `*_figure`
 //! functions turn its lists into the figures of `glossa plot`.
 
-pub use config::{ExtractConfig, PipelineFile};
+pub use config::{ExtractConfig, PipelineFile, WordForms};
 pub use dataset::{find_dataset, Dataset};
 pub use error::{PipelineError, Result};
 pub use extract::{extract, Summary};

@@ -330,7 +330,12 @@ fn write_merged(
             .map(move |(layer, &holder)| (table(layer), &shards[holder]))
     };
     if options.neurons {
-        plan.extend(layer_tables(Table::Neurons));
+        // Each layer's summary, then its lists, as the extraction writes them.
+        plan.extend(
+            layer_tables(Table::NeuronSummary)
+                .zip(layer_tables(Table::Neurons))
+                .flat_map(|(summary, lists)| [summary, lists]),
+        );
     }
     if options.heads {
         plan.extend(layer_tables(Table::Heads));
@@ -403,7 +408,7 @@ fn write_merged(
     observer.finish_stage();
 
     observer.stage("index", 0);
-    rebuild_index(layout, &tables, threads)?;
+    rebuild_index(layout, &tables, threads, options.word_forms.as_deref())?;
     observer.finish_stage();
 
     // Each shard's seconds per stage, summed; then the merge's own.

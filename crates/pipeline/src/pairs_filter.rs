@@ -51,6 +51,51 @@ impl PairFilter {
         self.same.is_some() || self.fuzzy.is_some()
     }
 
+    /// Every excluded pair of the first `tokens` tokens whose src and dst
+    /// are both `allowed`, each once, in (src, dst) order.
+    ///
+    /// Without scanning all pairs: a pair is only excluded if its tokens are
+    /// the same, have the same normalised text (same class), or, for fuzzy,
+    /// equal folded forms or a shared folded prefix of at least 3
+    /// characters. So tokens are grouped by class, or by the first 3
+    /// characters of their folded form (the whole form when shorter), and
+    /// only pairs within a group are asked.
+    pub(crate) fn excluded_pairs(
+        &self,
+        tokens: usize,
+        allowed: impl Fn(u32) -> bool,
+    ) -> Vec<(u32, u32)> {
+        if !self.is_active() {
+            return Vec::new();
+        }
+        let mut groups: std::collections::HashMap<GroupKey, Vec<u32>> =
+            std::collections::HashMap::new();
+        for id in (0..tokens as u32).filter(|&id| allowed(id)) {
+            let key = match (&self.fuzzy, &self.same) {
+                (Some(forms), _) => {
+                    let form = &forms[id as usize];
+                    GroupKey::Prefix(form[..form.len().min(3)].to_vec())
+                }
+                // Active, so without fuzzy there are classes.
+                (None, classes) => GroupKey::Class(classes.as_ref().map_or(id, |c| c[id as usize])),
+            };
+            groups.entry(key).or_default().push(id);
+        }
+        let mut pairs: Vec<(u32, u32)> = groups
+            .values()
+            .flat_map(|group| {
+                group.iter().flat_map(move |&src| {
+                    group
+                        .iter()
+                        .filter(move |&&dst| self.excludes(src, dst))
+                        .map(move |&dst| (src, dst))
+                })
+            })
+            .collect();
+        pairs.sort_unstable();
+        pairs
+    }
+
     /// Whether the pair (src, dst) is excluded.
     pub(crate) fn excludes(&self, src: u32, dst: u32) -> bool {
         if src == dst && self.is_active() {
@@ -66,6 +111,15 @@ impl PairFilter {
         }
         false
     }
+}
+
+/// What tokens that may form an excluded pair share.
+#[derive(PartialEq, Eq, Hash)]
+enum GroupKey {
+    /// The first 3 characters of the folded form (all of a shorter one).
+    Prefix(Vec<char>),
+    /// The class of equal normalised text.
+    Class(u32),
 }
 
 /// Equal, or sharing a prefix of ≥ 3 characters covering ≥ 3/4 of the longer form.

@@ -11,10 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use std::collections::HashMap;
+
 use glossa_tables::schema::SCHEMA_VERSION;
 use glossa_tables::{
-    first_non_finite_score, parquet_rows, sha256_file, Layout, Manifest, Table, TableError,
-    TableKind,
+    first_non_finite_score, parquet_rows, read_head_summary, read_list_scores, read_neuron_summary,
+    sha256_file, Layout, Manifest, Table, TableError, TableKind,
 };
 
 use crate::index::{expected_entries, open_checked};
@@ -163,6 +165,7 @@ pub fn verify(dir: &Path) -> Verification {
     check_files(&mut report, &layout, &manifest);
     check_rows(&mut report, &manifest);
     check_scores(&mut report, &layout, &manifest);
+    check_z(&mut report, &layout, &manifest);
     check_unlisted(&mut report, &layout, &manifest);
     check_index(&mut report, &layout, &manifest);
     report
@@ -285,6 +288,7 @@ fn check_rows(report: &mut Verification, manifest: &Manifest) {
                 Table::Neurons(l),
                 Some((shape.d_ff * sides * 2 * options.k) as u64),
             );
+            expect(Table::NeuronSummary(l), Some((shape.d_ff * sides) as u64));
         }
     }
     if options.heads {
@@ -328,8 +332,8 @@ fn counts(counts: &BTreeMap<TableKind, u64>) -> String {
     parts.join(", ")
 }
 
-/// Every score of every list is a finite number: a NaN or infinite score
-/// ranks nothing, so a list holding one cannot be trusted.
+/// Every score and z of every list is a finite number: a NaN or infinite
+/// score ranks nothing, so a list holding one cannot be trusted.
 fn check_scores(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
     let mut problems = Vec::new();
     for record in &manifest.tables {
@@ -340,14 +344,97 @@ fn check_scores(report: &mut Verification, layout: &Layout, manifest: &Manifest)
             continue;
         }
         // Unreadable files are the files check's to report.
-        if let Ok(Some(score)) = first_non_finite_score(&layout.file(&record.path)) {
+        if let Ok(Some((column, value))) = first_non_finite_score(&layout.file(&record.path)) {
             problems.push(format!(
-                "{} holds the score {score}: the weights overflow 32-bit floats, so its lists rank nothing",
+                "{} holds the {column} {value}: the weights overflow 32-bit floats, so its lists rank nothing",
                 record.path
             ));
         }
     }
-    report.check("scores", "every score is a finite number".into(), problems);
+    report.check(
+        "scores",
+        "every score and z is a finite number".into(),
+        problems,
+    );
+}
+
+/// Every z is (score − mean) / std of its list, as the summaries record the
+/// mean and std (0 where the scores do not vary). Reads five columns of each
+/// list table, and the summaries.
+fn check_z(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
+    let mut problems = Vec::new();
+    let mut rows = 0u64;
+    let listed = |table: Table| manifest.lists(&table.path());
+    let heads = if listed(Table::HeadSummary) {
+        match read_head_summary(&layout.table(Table::HeadSummary)) {
+            Ok(summary) => summary
+                .into_iter()
+                .map(|r| ((r.layer, r.head, r.circuit.as_str()), (r.mean, r.std)))
+                .collect(),
+            // Unreadable files are the files check's to report.
+            Err(_) => HashMap::new(),
+        }
+    } else {
+        HashMap::new()
+    };
+    for layer in 0..manifest.shape.layers {
+        let neurons = (Table::Neurons(layer), Table::NeuronSummary(layer));
+        if listed(neurons.0) && listed(neurons.1) {
+            let Ok(summary) = read_neuron_summary(&layout.table(neurons.1)) else {
+                continue;
+            };
+            let stats: HashMap<_, _> = summary
+                .into_iter()
+                .map(|r| ((r.layer, r.neuron, r.side.as_str()), (r.mean, r.std)))
+                .collect();
+            let path = layout.table(neurons.0);
+            if let Ok(found) = z_mismatches(&path, TableKind::Neurons, &stats) {
+                rows += found.0;
+                problems.extend(found.1.map(|m| format!("{}: {m}", neurons.0)));
+            }
+        }
+        if listed(Table::Heads(layer)) {
+            let path = layout.table(Table::Heads(layer));
+            if let Ok(found) = z_mismatches(&path, TableKind::Heads, &heads) {
+                rows += found.0;
+                problems.extend(found.1.map(|m| format!("{}: {m}", Table::Heads(layer))));
+            }
+        }
+    }
+    report.check(
+        "z scores",
+        format!("{rows} rows: every z is (score − mean) / std of its list's summary"),
+        problems,
+    );
+}
+
+/// The number of rows of the list table at `path`, and the first of them
+/// whose z differs from (score − mean) / std of its list in `stats` (keyed by
+/// layer, unit, list), or whose list has no summary.
+fn z_mismatches(
+    path: &Path,
+    kind: TableKind,
+    stats: &HashMap<(u32, u32, &'static str), (f64, f64)>,
+) -> glossa_tables::Result<(u64, Option<String>)> {
+    let rows = read_list_scores(path, kind)?;
+    let mismatch = rows.iter().find_map(|row| {
+        let list = format!("layer {} unit {} {}", row.layer, row.unit, row.list);
+        let Some(&(mean, std)) = stats.get(&(row.layer, row.unit, row.list)) else {
+            return Some(format!("{list} has no row in its summary"));
+        };
+        let expected = if std > 0.0 {
+            (f64::from(row.score) - mean) / std
+        } else {
+            0.0
+        };
+        let found = f64::from(row.z);
+        ((found - expected).abs() > 1e-5 * expected.abs().max(1.0)).then(|| {
+            format!(
+                "{list}: z {found} where (score − mean) / std is {expected}; extract the dataset again"
+            )
+        })
+    });
+    Ok((rows.len() as u64, mismatch))
 }
 
 /// No table file lies in the dataset without being listed.

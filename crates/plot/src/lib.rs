@@ -24,7 +24,7 @@ pub use colour::{viridis, ColourScale};
 pub use error::{PlotError, Result};
 pub use figure::{save, Figure, Format};
 pub use heatmap::HeatMap;
-pub use overview::{concept_map, median, Match, Measure};
+pub use overview::{concept_map, Match, Measure};
 pub use scatter::{Marker, Point, Scatter};
 pub use strip::{Group, StripPlot};
 pub use svg::{escape, number};

@@ -18,6 +18,8 @@ pub struct Match {
     /// 1 = strongest.
     pub rank: u32,
     pub score: f64,
+    /// (score − mean) / std of the entry's list.
+    pub z: f64,
     /// Where the entry is, for the tooltip ("neuron 17 top: dieta").
     pub what: String,
 }
@@ -25,12 +27,11 @@ pub struct Match {
 /// What the grid's colour shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {
-    /// The largest |score| among the cell's matching entries, divided by the
-    /// median |score| that the cell's lists hold at rank 1: how many times
-    /// stronger than a typical list's leading entry the strongest match is.
+    /// The largest |z| among the cell's matching entries: how many standard
+    /// deviations the strongest match stands out of its own list's scores.
     /// A token that is merely frequent (a large-norm embedding ranks high in
-    /// many random lists) stays near 1; a unit built around the token stands
-    /// far above.
+    /// many random lists) stays low; a unit built around the token stands
+    /// far above, whatever the scale of its list.
     Peak,
     /// How many lists of the cell hold a matching entry.
     Lists,
@@ -40,73 +41,66 @@ impl Measure {
     /// The name the colour legend shows.
     pub fn label(self) -> &'static str {
         match self {
-            Measure::Peak => "× typical rank 1",
+            Measure::Peak => "largest |z| of a match",
             Measure::Lists => "lists with a match",
         }
     }
 }
 
 /// The grid of a concept map: `layers` rows, one column per name in
-/// `columns`; `typical[layer][column]` is the median rank-1 |score| of the
-/// cell's lists (needed by [`Measure::Peak`]; `None` where the cell has no
-/// lists).
+/// `columns`; `extracted[column]` says whether the column's lists exist (a
+/// cell without lists has no value, one whose lists hold no match has 0).
 pub fn concept_map(
     title: impl Into<String>,
     subtitle: impl Into<String>,
     layers: usize,
     columns: Vec<String>,
     matches: &[Match],
-    typical: &[Vec<Option<f64>>],
+    extracted: &[bool],
     measure: Measure,
 ) -> HeatMap {
     #[derive(Default)]
     struct Cell {
         lists: BTreeSet<u64>,
         inverse_rank: f64,
-        best: Option<(f64, String, u32)>,
+        /// |z|, what, rank, score.
+        best: Option<(f64, String, u32, f64)>,
     }
     let mut cells: BTreeMap<(usize, usize), Cell> = BTreeMap::new();
     for m in matches {
         let cell = cells.entry((m.layer, m.column)).or_default();
         cell.lists.insert(m.list);
         cell.inverse_rank += 1.0 / m.rank.max(1) as f64;
-        let strength = m.score.abs();
-        if cell.best.as_ref().is_none_or(|(b, _, _)| strength > *b) {
-            cell.best = Some((strength, m.what.clone(), m.rank));
+        let strength = m.z.abs();
+        if cell.best.as_ref().is_none_or(|(b, ..)| strength > *b) {
+            cell.best = Some((strength, m.what.clone(), m.rank, m.score));
         }
     }
     let mut values = vec![vec![None; columns.len()]; layers];
     let mut tips = vec![vec![String::new(); columns.len()]; layers];
     for layer in 0..layers {
         for column in 0..columns.len() {
-            let base = typical
-                .get(layer)
-                .and_then(|row| row.get(column))
-                .copied()
-                .flatten();
+            let has_lists = extracted.get(column).copied().unwrap_or(false);
             let cell = cells.get(&(layer, column));
             let lists = cell.map_or(0, |c| c.lists.len());
             let peak = cell.and_then(|c| c.best.as_ref());
             values[layer][column] = match measure {
-                Measure::Lists => base.map(|_| lists as f64).or(cell.map(|_| lists as f64)),
-                Measure::Peak => match (peak, base) {
-                    (Some((strength, _, _)), Some(base)) if base > 0.0 => Some(strength / base),
-                    (None, Some(_)) => Some(0.0),
-                    _ => None,
+                Measure::Lists => (has_lists || cell.is_some()).then_some(lists as f64),
+                Measure::Peak => match peak {
+                    Some((strength, ..)) => Some(*strength),
+                    None => has_lists.then_some(0.0),
                 },
             };
             let mut tip = format!(
                 "{lists} lists with a match, Σ 1/rank {}",
                 number(cell.map_or(0.0, |c| c.inverse_rank))
             );
-            if let Some((strength, what, rank)) = peak {
+            if let Some((strength, what, rank, score)) = peak {
                 tip.push_str(&format!(
-                    "\nstrongest: {what} (rank {rank}, |score| {})",
+                    "\nstrongest: {what} (rank {rank}, score {}, |z| {})",
+                    number(*score),
                     number(*strength)
                 ));
-            }
-            if let Some(base) = base {
-                tip.push_str(&format!("\ntypical rank-1 |score| {}", number(base)));
             }
             tips[layer][column] = tip;
         }
@@ -120,69 +114,59 @@ pub fn concept_map(
         values,
         tips,
         value_label: measure.label().to_string(),
-        // Ratios span orders of magnitude: a planted unit can be 1000 times typical.
+        // |z| spans orders of magnitude: a planted head's pair stands 1000
+        // standard deviations out, an ordinary list's rank 1 a few.
         log_scale: measure == Measure::Peak,
     }
-}
-
-/// The median of `values` (`None` when empty).
-pub fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    Some(if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(layer: usize, list: u64, rank: u32, score: f64) -> Match {
+    fn entry(layer: usize, list: u64, rank: u32, score: f64, z: f64) -> Match {
         Match {
             layer,
             column: 0,
             list,
             rank,
             score,
+            z,
             what: format!("unit {list}"),
         }
     }
 
     #[test]
     fn a_strong_unit_outweighs_many_weak_ones() {
-        // Layer 0: the token leads ten lists with ordinary scores.
-        // Layer 1: one list holds it with a score 20 times the typical.
-        let mut matches: Vec<Match> = (0..10).map(|u| entry(0, u, 1, 0.06)).collect();
-        matches.push(entry(1, 3, 1, 1.2));
-        let typical = vec![vec![Some(0.05)], vec![Some(0.06)]];
-        let columns = vec!["value".to_string()];
+        // Layer 0: the token leads ten lists, with ordinary z.
+        // Layer 1: one list holds it at rank 4 (a smaller score, another
+        // list's scale) 20 standard deviations out.
+        let mut matches: Vec<Match> = (0..10).map(|u| entry(0, u, 1, 0.06, 3.0)).collect();
+        matches.push(entry(1, 3, 4, -0.01, -20.0));
+        let columns = vec!["value".to_string(), "gate".to_string()];
         let peak = concept_map(
             "t",
             "",
             2,
             columns.clone(),
             &matches,
-            &typical,
+            &[true, false],
             Measure::Peak,
         );
         assert_eq!(peak.peak(), Some((1, 0)));
-        assert!((peak.values[1][0].unwrap() - 20.0).abs() < 1e-9);
-        assert!((peak.values[0][0].unwrap() - 1.2).abs() < 1e-9);
-        let lists = concept_map("t", "", 2, columns, &matches, &typical, Measure::Lists);
+        assert_eq!(peak.values[1][0], Some(20.0));
+        assert_eq!(peak.values[0][0], Some(3.0));
+        assert_eq!(peak.values[0][1], None, "no gate lists");
+        let lists = concept_map(
+            "t",
+            "",
+            2,
+            columns,
+            &matches,
+            &[true, false],
+            Measure::Lists,
+        );
         assert_eq!(lists.peak(), Some((0, 0)));
         assert_eq!(lists.values[0][0], Some(10.0));
-    }
-
-    #[test]
-    fn medians() {
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), Some(2.5));
-        assert_eq!(median(&mut []), None);
     }
 }

@@ -6,9 +6,12 @@
 //! vectors × vocabulary score matrix: blocks of vectors are scored against
 //! tiles of the vocabulary with a GEMM, and each tile is filtered against the
 //! running k-th score of every row before anything is kept ([`Tiling`]).
+//! Each vector's selectable scores are summarised on the way ([`Moments`]),
+//! so that every kept score can be read as a z against its own vector's.
 
-pub use circuits::{copying_score, frobenius_norm, gram, product};
+pub use circuits::{copying_score, frobenius_norm, gram, pair_moments, product};
 pub use error::{ProjectError, Result};
+pub use moments::Moments;
 pub use pairs::{top_pairs, Pair, PairExtremes, PairQuery, PairStats, Pruning};
 pub use select::{Extremes, Scored};
 pub use view::{MatrixView, RowSource, TokenFilter};
@@ -17,6 +20,7 @@ pub use vocab_projection::{gemm_floor, project, Embedding, Projection, Tiling};
 mod circuits;
 mod error;
 mod kernel;
+mod moments;
 mod pairs;
 mod select;
 mod view;

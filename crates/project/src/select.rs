@@ -2,6 +2,8 @@
 
 use std::cmp::Ordering;
 
+use crate::moments::Moments;
+
 /// A token and its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scored {
@@ -18,6 +20,8 @@ pub struct Extremes {
     pub top: Vec<Scored>,
     /// Lowest scores first; equal scores by ascending token id.
     pub bottom: Vec<Scored>,
+    /// Every selectable score of the vector, summarised: what z is read against.
+    pub moments: Moments,
 }
 
 /// Offers a tile row to a top and a bottom reservoir in one pass.

@@ -115,6 +115,13 @@ impl<'a> TokenFilter<'a> {
         }
     }
 
+    /// The flags of tokens `first..first + count`, or `None` when every
+    /// token may be selected.
+    #[inline]
+    pub(crate) fn flags(&self, first: usize, count: usize) -> Option<&'a [bool]> {
+        self.allowed.map(|a| &a[first..first + count])
+    }
+
     pub(crate) fn len(&self) -> Option<usize> {
         self.allowed.map(<[bool]>::len)
     }

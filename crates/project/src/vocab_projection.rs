@@ -4,6 +4,7 @@ use rayon::prelude::*;
 
 use crate::error::{ProjectError, Result};
 use crate::kernel::{multiply, multiply_threaded};
+use crate::moments::Moments;
 use crate::select::{offer_extremes, Extremes, Reservoir};
 use crate::view::{MatrixView, RowSource, TokenFilter};
 
@@ -83,7 +84,9 @@ pub struct Projection<'a> {
 }
 
 /// Scores every row of `query.vectors` against the tokens of
-/// `query.embedding` and returns each row's `k` highest and `k` lowest tokens.
+/// `query.embedding` and returns each row's `k` highest and `k` lowest tokens,
+/// with the [`Moments`] of all its selectable scores (the same f32 scores the
+/// lists hold, summed in float64 in token order).
 ///
 /// Runs on the current rayon pool and calls `progress(n)` each time `n` more
 /// vectors are done. A decoded embedding is read one chunk of tokens at a
@@ -139,10 +142,14 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
         .vectors
         .min(vectors.rows.div_ceil(rayon::current_num_threads()))
         .max(1);
-    let mut lists: Vec<(Reservoir, Reservoir)> = (0..vectors.rows)
-        .map(|_| (Reservoir::new(k, true), Reservoir::new(k, false)))
+    let mut lists: Vec<Lists> = (0..vectors.rows)
+        .map(|_| Lists {
+            top: Reservoir::new(k, true),
+            bottom: Reservoir::new(k, false),
+            moments: Moments::default(),
+        })
         .collect();
-    let score_chunk = |lists: &mut [(Reservoir, Reservoir)], chunk: MatrixView<'_>, first, last| {
+    let score_chunk = |lists: &mut [Lists], chunk: MatrixView<'_>, first, last| {
         lists
             .par_chunks_mut(block)
             .enumerate()
@@ -171,11 +178,19 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
     }
     Ok(lists
         .into_iter()
-        .map(|(top, bottom)| Extremes {
-            top: top.finish(),
-            bottom: bottom.finish(),
+        .map(|lists| Extremes {
+            top: lists.top.finish(),
+            bottom: lists.bottom.finish(),
+            moments: lists.moments,
         })
         .collect())
+}
+
+/// What one vector gathers while its scores stream past.
+struct Lists {
+    top: Reservoir,
+    bottom: Reservoir,
+    moments: Moments,
 }
 
 /// Decodes the rows of one chunk in parallel, into `out`.
@@ -215,14 +230,15 @@ pub fn gemm_floor(vectors: MatrixView<'_>, embedding: MatrixView<'_>, tokens: us
 }
 
 /// One task: a block of vectors against one chunk of tokens (starting at
-/// token `first`), tile by tile, offered to the vectors' reservoirs.
+/// token `first`), tile by tile, offered to the vectors' reservoirs and
+/// added to their moments.
 fn score_block(
     vectors: MatrixView<'_>,
     chunk: MatrixView<'_>,
     first: usize,
     filter: TokenFilter<'_>,
     tile: usize,
-    lists: &mut [(Reservoir, Reservoir)],
+    lists: &mut [Lists],
 ) {
     let rows = vectors.rows;
     let mut scores = vec![0f32; rows * tile.min(chunk.rows)];
@@ -230,9 +246,15 @@ fn score_block(
         let width = tile.min(chunk.rows - start);
         let tile_scores = &mut scores[..rows * width];
         score_tile(vectors, chunk, start, width, tile_scores);
-        for (r, (top, bottom)) in lists.iter_mut().enumerate() {
+        let flags = filter.flags(first + start, width);
+        for (r, lists) in lists.iter_mut().enumerate() {
             let row = &tile_scores[r * width..(r + 1) * width];
-            offer_extremes(top, bottom, row, first + start, |t| filter.allows(t));
+            // The tile is still in cache: summing it costs a few flops per
+            // score beside the d of the GEMM.
+            lists.moments.add_row(row, flags);
+            offer_extremes(&mut lists.top, &mut lists.bottom, row, first + start, |t| {
+                filter.allows(t)
+            });
         }
     }
 }
@@ -327,6 +349,21 @@ mod tests {
             let (top, bottom) = reference(&v[r * d..(r + 1) * d], &e, d, vocab, k, &allowed);
             assert_eq!(ids(&extremes.top), top, "row {r} top");
             assert_eq!(ids(&extremes.bottom), bottom, "row {r} bottom");
+            // Mean and spread over the allowed tokens only, in float64.
+            let scores: Vec<f64> = (0..vocab)
+                .filter(|&t| allowed[t])
+                .map(|t| {
+                    (0..d)
+                        .map(|i| v[r * d + i] as f64 * e[t * d + i] as f64)
+                        .sum()
+                })
+                .collect();
+            let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+            let var = scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / scores.len() as f64;
+            let moments = extremes.moments;
+            assert_eq!(moments.count, scores.len() as u64);
+            assert!((moments.mean() - mean).abs() < 1e-6, "row {r} mean");
+            assert!((moments.std() - var.sqrt()).abs() < 1e-6, "row {r} std");
         }
     }
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use glossa_index::{Hit, Matching, Search};
+use glossa_index::{Hit, LayerCount, Matching, Search, Sort};
 use glossa_tables::{Circuit, HeadRow, Manifest, NeuronRow, Polarity, Side, UnitKind};
 use rmcp::schemars;
 use serde::{Deserialize, Serialize};
@@ -43,10 +43,23 @@ pub struct SearchParams {
     pub circuit: Option<CircuitParam>,
     /// Only top or only bottom lists.
     pub polarity: Option<PolarityParam>,
-    /// Match diacritics exactly (by default `dieta` also finds `dietą`).
+    /// Match diacritics and word forms exactly (by default `dieta` also
+    /// finds `dietą` and `diecie`).
     pub exact: Option<bool>,
     /// At most this many hits (default 20, at most 1000).
     pub limit: Option<usize>,
+    /// The order of the hits: `z` (default: how far each score stands out of
+    /// its own list), `rank` or `score`.
+    pub sort: Option<SortParam>,
+}
+
+/// The order of a search's hits.
+#[derive(Debug, Clone, Copy, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortParam {
+    Z,
+    Rank,
+    Score,
 }
 
 /// Which kind of unit.
@@ -114,6 +127,11 @@ impl SearchParams {
                 PolarityParam::Bottom => Polarity::Bottom,
             }),
             matching: matching(self.exact.unwrap_or(false)),
+            sort: match self.sort {
+                None | Some(SortParam::Z) => Sort::Z,
+                Some(SortParam::Rank) => Sort::Rank,
+                Some(SortParam::Score) => Sort::Score,
+            },
             limit,
             ..search
         };
@@ -193,21 +211,24 @@ pub fn info(served: &Served) -> InfoAnswer<'_> {
     }
 }
 
-/// The hits of a search, strongest first.
+/// The hits of a search, strongest first (by |z| unless told otherwise).
 #[derive(Debug, Serialize)]
 pub struct SearchAnswer {
     pub dataset: String,
     pub query: String,
     pub hits: Vec<Hit>,
+    /// Every matching entry, however many hits the limit kept.
+    pub total: usize,
 }
 
 pub fn search(served: &Served, params: &SearchParams) -> Result<SearchAnswer, ApiError> {
     let search = params.search()?;
-    let hits = served.dataset.search(&served.index, &search)?;
+    let page = served.dataset.page(&served.index, &search)?;
     Ok(SearchAnswer {
         dataset: served.name.clone(),
         query: params.q.clone(),
-        hits,
+        hits: page.hits,
+        total: page.total,
     })
 }
 
@@ -370,17 +391,11 @@ pub fn head(served: &Served, layer: u32, head: u32) -> Result<HeadAnswer, ApiErr
 pub struct TokenAnswer {
     pub dataset: String,
     pub token: String,
-    /// Per layer, how many neurons and heads hold it.
+    /// Per layer and kind, how many neurons and heads hold it, and the
+    /// strongest of their entries (by |z|).
     pub by_layer: Vec<LayerCount>,
-    /// Per layer, the lists that hold it, strongest first.
+    /// Per layer, the lists that hold it, strongest (by |z|) first.
     pub layers: BTreeMap<u32, Vec<Hit>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct LayerCount {
-    pub layer: u32,
-    pub kind: UnitKind,
-    pub units: u64,
 }
 
 pub fn token(served: &Served, token: &str) -> Result<TokenAnswer, ApiError> {
@@ -394,10 +409,7 @@ pub fn token(served: &Served, token: &str) -> Result<TokenAnswer, ApiError> {
     Ok(TokenAnswer {
         dataset: served.name.clone(),
         token: token.to_string(),
-        by_layer: counts
-            .into_iter()
-            .map(|(layer, kind, units)| LayerCount { layer, kind, units })
-            .collect(),
+        by_layer: counts,
         layers,
     })
 }

@@ -688,7 +688,7 @@ async fn token_page(
         let max = hits.iter().map(|h| h.score().abs()).fold(0.0, f32::max);
         let _ = write!(
             body,
-            r#"<h2><a href="{}">Layer {layer}</a></h2><table class="lists hits"><thead><tr><th>unit</th><th>list</th><th class="rank">rank</th><th>entry</th><th class="score">score</th></tr></thead><tbody>"#,
+            r#"<h2><a href="{}">Layer {layer}</a></h2><table class="lists hits"><thead><tr><th>unit</th><th>list</th><th class="rank">rank</th><th>entry</th><th class="score">score</th><th class="z">z</th></tr></thead><tbody>"#,
             layer_url(ds, *layer)
         );
         for hit in hits {
@@ -699,7 +699,8 @@ async fn token_page(
     Ok(page(&token, Some(ds), &body).into_response())
 }
 
-/// A search hit as a table row: the unit, its list, the rank, the entry.
+/// A search hit as a table row: the unit, its list, the rank, the entry, its
+/// score and z.
 fn hit_row(ds: &str, hit: &Hit, max: f32) -> String {
     let (unit, list, entry) = match hit {
         Hit::Neuron(n) => (
@@ -726,8 +727,9 @@ fn hit_row(ds: &str, hit: &Hit, max: f32) -> String {
         ),
     };
     format!(
-        r#"<tr><td>{unit}</td><td>{list}</td><td class="rank">{}</td><td>{entry}</td>{}</tr>"#,
+        r#"<tr><td>{unit}</td><td>{list}</td><td class="rank">{}</td><td>{entry}</td>{}<td class="z">{:.2}</td></tr>"#,
         hit.rank(),
-        score_cell(hit.score(), max)
+        score_cell(hit.score(), max),
+        hit.z()
     )
 }

@@ -38,22 +38,31 @@ fn lists_and_describes_the_datasets() {
 
 #[test]
 fn search_finds_the_planted_units_first() {
-    let hits = ok(&api("/search?q=dieta"))["hits"].clone();
-    let first: Vec<(String, u64, u64)> = hits
+    // By |z|: the planted heads' pairs first, then the planted neuron is the
+    // first neuron.
+    let answer = ok(&api("/search?q=dieta&limit=100"));
+    let hits = answer["hits"].as_array().unwrap();
+    assert!(answer["total"].as_u64().unwrap() > 100);
+    let first = |kind: &str| {
+        hits.iter()
+            .find(|h| h["kind"] == kind)
+            .map(|h| (h["layer"].as_u64().unwrap(), h["unit"].as_u64().unwrap()))
+    };
+    assert_eq!(first("head"), Some((3, 1)));
+    let neurons = ok(&api("/search?q=dieta&kind=neuron&limit=1"));
+    let neuron = &neurons["hits"][0];
+    assert_eq!(
+        (neuron["layer"].as_u64(), neuron["unit"].as_u64()),
+        (Some(2), Some(17))
+    );
+    assert!(hits[0]["z"].as_f64().unwrap() > hits[99]["z"].as_f64().unwrap().abs());
+    // Ranked by rank when asked.
+    let by_rank = ok(&api("/search?q=dieta&sort=rank&limit=5"));
+    assert!(by_rank["hits"]
         .as_array()
         .unwrap()
         .iter()
-        .take(5)
-        .map(|h| {
-            (
-                h["kind"].as_str().unwrap().to_string(),
-                h["layer"].as_u64().unwrap(),
-                h["unit"].as_u64().unwrap(),
-            )
-        })
-        .collect();
-    assert!(first.contains(&("neuron".into(), 2, 17)), "{first:?}");
-    assert!(first.contains(&("head".into(), 3, 1)), "{first:?}");
+        .all(|h| h["rank"] == 1));
 
     // The CLI's filters.
     let hits = ok(&api(

@@ -275,19 +275,33 @@ fn a_visitor_types_dieta_and_reaches_the_planted_neuron() {
         20,
         "document.querySelectorAll('#results tbody tr').length > 0",
     );
-    let first: Vec<String> = serde_json::from_value(browser.eval(
-        "Array.from(document.querySelectorAll('#results tbody tr')).slice(0, 5)\
-         .map(r => r.querySelectorAll('a')[1].getAttribute('href'))",
-    ))
-    .unwrap();
-    let neuron = format!("/d/{NAME}/neuron/2/17");
-    assert!(first.contains(&neuron), "{first:?}");
-    assert!(first.contains(&format!("/d/{NAME}/head/3/1")), "{first:?}");
+    let units = |browser: &mut Browser| -> Vec<String> {
+        serde_json::from_value(browser.eval(
+            "Array.from(document.querySelectorAll('#results tbody tr'))\
+             .map(r => r.querySelectorAll('a')[1].getAttribute('href'))",
+        ))
+        .unwrap()
+    };
+    // Most unusual first: the planted copying head's pair.
+    let first = units(&mut browser);
+    assert_eq!(first[0], format!("/d/{NAME}/head/3/1"), "{first:?}");
     // The URL follows the query, so the search can be linked to.
     assert_eq!(
         browser.eval("location.pathname + location.search"),
         json!(format!("/d/{NAME}/search?q=dieta"))
     );
+    // Neurons only: the planted neuron comes first.
+    browser.eval(
+        "(() => { const kind = document.querySelector('select[name=kind]'); \
+         kind.value = 'neuron'; kind.form.dispatchEvent(new Event('input')); })()",
+    );
+    let neuron = format!("/d/{NAME}/neuron/2/17");
+    browser.wait_until(
+        20,
+        &format!("!!document.querySelector(\"#results tbody tr a[href='{neuron}']\")"),
+    );
+    let first = units(&mut browser);
+    assert_eq!(first[0], neuron, "{first:?}");
     browser.screenshot(&target.join("serve-search.png"));
 
     browser.click(&format!("#results a[href='{neuron}']"));

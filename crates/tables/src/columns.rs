@@ -70,18 +70,29 @@ pub(crate) fn check_scores(
 
 #[cfg(test)]
 mod tests {
-    use crate::{Circuit, HeadTableBuilder, NeuronTableBuilder, PairEntry, Polarity, Side};
+    use crate::{
+        Circuit, HeadTableBuilder, NeuronTableBuilder, PairEntry, Polarity, Side, TokenEntry,
+    };
+
+    fn entry(token_id: u32, score: f32) -> TokenEntry<'static> {
+        TokenEntry {
+            token_id,
+            token: "t",
+            score,
+            z: 1.0,
+        }
+    }
 
     #[test]
     fn lists_longer_than_the_rank_column_are_refused_whole() {
         let mut builder = NeuronTableBuilder::new();
-        let long = (0..=u16::MAX as u32).map(|id| (id, "t", 1.0));
+        let long = (0..=u16::MAX as u32).map(|id| entry(id, 1.0));
         let error = builder
             .push_list(0, 0, Side::Key, Polarity::Top, long)
             .unwrap_err();
         assert!(error.to_string().contains("rank 65536"), "{error}");
         assert!(builder.is_empty(), "nothing appended");
-        let longest = (0..u16::MAX as u32).map(|id| (id, "t", 1.0));
+        let longest = (0..u16::MAX as u32).map(|id| entry(id, 1.0));
         builder
             .push_list(0, 0, Side::Key, Polarity::Top, longest)
             .unwrap();
@@ -98,13 +109,20 @@ mod tests {
                     2,
                     Side::Value,
                     Polarity::Bottom,
-                    [(0, "a", 1.0), (1, "b", bad)],
+                    [entry(0, 1.0), entry(1, bad)],
                 )
                 .unwrap_err();
             assert!(
                 error.to_string().contains("layer 1 neuron 2 value bottom"),
                 "{error}"
             );
+            let bad_z = TokenEntry {
+                z: bad,
+                ..entry(0, 1.0)
+            };
+            assert!(neurons
+                .push_list(1, 2, Side::Key, Polarity::Top, [bad_z])
+                .is_err());
         }
         assert!(neurons.is_empty());
 
@@ -115,6 +133,7 @@ mod tests {
             src_token: "a",
             dst_token: "b",
             score,
+            z: 0.5,
         };
         let error = heads
             .push_list(

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use arrow_array::builder::{Float32Builder, StringBuilder, UInt16Builder, UInt32Builder};
 use arrow_array::{
-    Array, ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
+    Array, ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array,
+    UInt32Array, UInt64Array,
 };
 
 use crate::columns::{check_scores, narrow, Columns};
@@ -32,6 +33,8 @@ pub struct HeadRow {
     pub src_token: String,
     pub dst_token: String,
     pub score: f32,
+    /// (score − mean) / std of the circuit's selectable entries.
+    pub z: f32,
 }
 
 /// One pair of a list, before ranks are assigned.
@@ -42,6 +45,7 @@ pub struct PairEntry<'a> {
     pub src_token: &'a str,
     pub dst_token: &'a str,
     pub score: f32,
+    pub z: f32,
 }
 
 /// Accumulates head lists into record batches of the `heads` schema.
@@ -57,13 +61,14 @@ pub struct HeadTableBuilder {
     src: StringBuilder,
     dst: StringBuilder,
     score: Float32Builder,
+    z: Float32Builder,
 }
 
 impl HeadTableBuilder {
     /// Appends one list, strongest pair first; ranks are assigned from 1.
     ///
-    /// Fails, appending nothing, when a score is not finite or a layer, head
-    /// or rank does not fit its column.
+    /// Fails, appending nothing, when a score or z is not finite or a layer,
+    /// head or rank does not fit its column.
     pub fn push_list<'t>(
         &mut self,
         layer: u32,
@@ -76,7 +81,7 @@ impl HeadTableBuilder {
         let layer = narrow("layer", layer as usize)?;
         let head = narrow("head", head as usize)?;
         narrow("rank", pairs.len())?;
-        check_scores(pairs.iter().map(|p| p.score), || {
+        check_scores(pairs.iter().flat_map(|p| [p.score, p.z]), || {
             format!("layer {layer} head {head} {circuit} {polarity}")
         })?;
         for (index, pair) in pairs.into_iter().enumerate() {
@@ -90,6 +95,7 @@ impl HeadTableBuilder {
             self.src.append_value(pair.src_token);
             self.dst.append_value(pair.dst_token);
             self.score.append_value(pair.score);
+            self.z.append_value(pair.z);
         }
         Ok(())
     }
@@ -107,6 +113,7 @@ impl HeadTableBuilder {
             Arc::new(self.src.finish()),
             Arc::new(self.dst.finish()),
             Arc::new(self.score.finish()),
+            Arc::new(self.z.finish()),
         ];
         RecordBatch::try_new(schema::heads(), columns)
             .expect("columns are built to match the heads schema")
@@ -128,6 +135,7 @@ pub fn read_head_rows(path: &Path, only_head: Option<u32>) -> Result<Vec<HeadRow
         let src = columns.get::<StringArray>("src_token")?;
         let dst = columns.get::<StringArray>("dst_token")?;
         let score = columns.get::<Float32Array>("score")?;
+        let z = columns.get::<Float32Array>("z")?;
         for i in 0..batch.num_rows() {
             if only_head.is_some_and(|h| h != head.value(i) as u32) {
                 continue;
@@ -143,6 +151,7 @@ pub fn read_head_rows(path: &Path, only_head: Option<u32>) -> Result<Vec<HeadRow
                 src_token: src.value(i).to_string(),
                 dst_token: dst.value(i).to_string(),
                 score: score.value(i),
+                z: z.value(i),
             });
         }
     }
@@ -168,6 +177,13 @@ pub struct HeadSummaryRow {
     pub copying_score: Option<f64>,
     /// Share of the matrix's entries actually computed (the rest were pruned).
     pub computed_share: f64,
+    /// Selectable pairs: allowed src × allowed dst, less excluded pairs;
+    /// what `mean` and `std` are over.
+    pub pairs: u64,
+    /// Mean entry over the selectable pairs.
+    pub mean: f64,
+    /// Population standard deviation of those entries.
+    pub std: f64,
 }
 
 /// The summary rows as one batch of the `head_summary` schema.
@@ -200,6 +216,9 @@ pub fn head_summary_batch(rows: &[HeadSummaryRow]) -> RecordBatch {
         Arc::new(Float64Array::from_iter_values(
             rows.iter().map(|r| r.computed_share),
         )),
+        Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.pairs))),
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.mean))),
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.std))),
     ];
     RecordBatch::try_new(schema::head_summary(), columns)
         .expect("columns are built to match the head_summary schema")
@@ -219,6 +238,9 @@ pub fn read_head_summary(path: &Path) -> Result<Vec<HeadSummaryRow>> {
         let min = columns.get::<Float32Array>("min_entry")?;
         let copying = columns.get::<Float64Array>("copying_score")?;
         let share = columns.get::<Float64Array>("computed_share")?;
+        let pairs = columns.get::<UInt64Array>("pairs")?;
+        let mean = columns.get::<Float64Array>("mean")?;
+        let std = columns.get::<Float64Array>("std")?;
         for i in 0..batch.num_rows() {
             rows.push(HeadSummaryRow {
                 layer: layer.value(i) as u32,
@@ -230,6 +252,9 @@ pub fn read_head_summary(path: &Path) -> Result<Vec<HeadSummaryRow>> {
                 min_entry: min.value(i),
                 copying_score: copying.is_valid(i).then(|| copying.value(i)),
                 computed_share: share.value(i),
+                pairs: pairs.value(i),
+                mean: mean.value(i),
+                std: std.value(i),
             });
         }
     }

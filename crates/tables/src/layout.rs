@@ -9,6 +9,7 @@
 //! | `token_list.parquet` | the corpus tokens a run was restricted to (only with a token list) |
 //! | `neurons/layer-NNN.parquet` | every neuron list of one layer |
 //! | `heads/layer-NNN.parquet` | every head pair list of one layer |
+//! | `neuron_summary/layer-NNN.parquet` | one row per neuron and side of one layer: its scores' mean and spread |
 //! | `head_summary.parquet` | one row per head and circuit |
 //! | `index/` | the search index, derived from the tables |
 //! | `.glossa.lock` | held by the extraction writing the directory |
@@ -39,20 +40,27 @@ pub enum TableKind {
     Heads,
     /// `head_summary.parquet`.
     HeadSummary,
+    /// `neuron_summary/layer-NNN.parquet`, one per layer.
+    NeuronSummary,
 }
 
 impl TableKind {
     /// Every kind, in the order a run writes them.
-    pub const ALL: [TableKind; 5] = [
+    pub const ALL: [TableKind; 6] = [
         TableKind::Tokens,
         TableKind::TokenList,
         TableKind::Neurons,
+        TableKind::NeuronSummary,
         TableKind::Heads,
         TableKind::HeadSummary,
     ];
 
     /// The kinds stored as one file per layer, in a directory of that name.
-    pub const PER_LAYER: [TableKind; 2] = [TableKind::Neurons, TableKind::Heads];
+    pub const PER_LAYER: [TableKind; 3] = [
+        TableKind::Neurons,
+        TableKind::NeuronSummary,
+        TableKind::Heads,
+    ];
 
     /// The name in `row_counts`: the directory of a per-layer kind, else the
     /// file's stem.
@@ -63,6 +71,7 @@ impl TableKind {
             TableKind::Neurons => "neurons",
             TableKind::Heads => "heads",
             TableKind::HeadSummary => "head_summary",
+            TableKind::NeuronSummary => "neuron_summary",
         }
     }
 
@@ -84,12 +93,14 @@ impl TableKind {
             TableKind::Neurons => schema::neurons(),
             TableKind::Heads => schema::heads(),
             TableKind::HeadSummary => schema::head_summary(),
+            TableKind::NeuronSummary => schema::neuron_summary(),
         }
     }
 
-    /// Whether the search index holds one entry per row of this kind.
+    /// Whether the search index holds one entry per row of this kind: the
+    /// list tables.
     pub fn indexed(self) -> bool {
-        self.per_layer()
+        matches!(self, TableKind::Neurons | TableKind::Heads)
     }
 }
 
@@ -112,6 +123,8 @@ pub enum Table {
     Heads(usize),
     /// `head_summary.parquet`.
     HeadSummary,
+    /// `neuron_summary/layer-NNN.parquet`.
+    NeuronSummary(usize),
 }
 
 impl Table {
@@ -123,13 +136,16 @@ impl Table {
             Table::Neurons(_) => TableKind::Neurons,
             Table::Heads(_) => TableKind::Heads,
             Table::HeadSummary => TableKind::HeadSummary,
+            Table::NeuronSummary(_) => TableKind::NeuronSummary,
         }
     }
 
     /// The layer of a per-layer table.
     pub fn layer(self) -> Option<usize> {
         match self {
-            Table::Neurons(layer) | Table::Heads(layer) => Some(layer),
+            Table::Neurons(layer) | Table::Heads(layer) | Table::NeuronSummary(layer) => {
+                Some(layer)
+            }
             _ => None,
         }
     }
@@ -156,6 +172,7 @@ impl Table {
                 match TableKind::from_name(dir)? {
                     TableKind::Neurons => Table::Neurons(layer),
                     TableKind::Heads => Table::Heads(layer),
+                    TableKind::NeuronSummary => Table::NeuronSummary(layer),
                     _ => return None,
                 }
             }
@@ -276,11 +293,16 @@ mod tests {
             Table::Neurons(123),
             Table::Heads(7),
             Table::Heads(1000),
+            Table::NeuronSummary(3),
         ] {
             assert_eq!(Table::parse(&table.path()), Some(table), "{table}");
         }
         assert_eq!(Table::Neurons(7).path(), "neurons/layer-007.parquet");
         assert_eq!(Table::HeadSummary.path(), "head_summary.parquet");
+        assert_eq!(
+            Table::NeuronSummary(2).path(),
+            "neuron_summary/layer-002.parquet"
+        );
     }
 
     #[test]

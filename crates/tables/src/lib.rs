@@ -1,7 +1,8 @@
 //! The tables of a Glossa dataset: schemas, Parquet files, and the manifest.
 //!
-//! A dataset directory holds `tokens.parquet`, `neurons/layer-NNN.parquet`
-//! and `heads/layer-NNN.parquet` (one file per layer), `head_summary.parquet`,
+//! A dataset directory holds `tokens.parquet`, `neurons/layer-NNN.parquet`,
+//! `neuron_summary/layer-NNN.parquet` and `heads/layer-NNN.parquet` (one
+//! file per layer), `head_summary.parquet`,
 //! the search index, and `manifest.json`, written last, which records what
 //! produced the tables and every file's hash and row count ([`Manifest`],
 //! typed throughout, its schema version checked at every read).
@@ -24,10 +25,13 @@ pub use manifest::{
     EmbeddingChoice, HeadPruning, InvalidLayerRange, LayerRange, Manifest, Options, Shape,
     Vocabulary,
 };
-pub use neurons::{read_neuron_rows, NeuronRow, NeuronTableBuilder};
+pub use neurons::{
+    neuron_summary_batch, read_neuron_rows, read_neuron_summary, NeuronRow, NeuronSummaryRow,
+    NeuronTableBuilder, TokenEntry,
+};
 pub use parquet_io::{
-    copy_atomically, first_non_finite_score, parquet_rows, sha256_file, sha256_hex,
-    write_atomically, write_table, FileRecord, TableOptions,
+    copy_atomically, first_non_finite_score, parquet_rows, read_list_scores, sha256_file,
+    sha256_hex, write_atomically, write_table, FileRecord, ListScore, TableOptions,
 };
 pub use tokens::{
     is_token_list, read_token_list, read_tokens, token_list_batch, tokens_batch, TokenRow,

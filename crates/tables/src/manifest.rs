@@ -143,6 +143,10 @@ pub struct Options {
     /// their per-layer tables. `None` (and absent from the JSON): every layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<LayerRange>,
+    /// The Hunspell dictionary (a path without `.aff` / `.dic`) the search
+    /// index reads word forms from, every time it is built; `None` when the
+    /// index has none.
+    pub word_forms: Option<PathBuf>,
 }
 
 /// A non-empty range of layers, `start..end` with `end` excluded, as in Rust.

@@ -4,7 +4,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::builder::{Float32Builder, StringBuilder, UInt16Builder, UInt32Builder};
-use arrow_array::{ArrayRef, Float32Array, RecordBatch, StringArray, UInt16Array, UInt32Array};
+use arrow_array::{
+    ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
+};
 
 use crate::columns::{check_scores, narrow, Columns};
 use crate::error::Result;
@@ -27,6 +29,18 @@ pub struct NeuronRow {
     /// Display form of the token.
     pub token: String,
     pub score: f32,
+    /// (score − mean) / std of the neuron side's selectable scores.
+    pub z: f32,
+}
+
+/// One entry of a neuron list, before its rank is assigned.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenEntry<'a> {
+    pub token_id: u32,
+    /// Display form of the token.
+    pub token: &'a str,
+    pub score: f32,
+    pub z: f32,
 }
 
 /// Accumulates neuron lists into record batches of the `neurons` schema.
@@ -39,6 +53,7 @@ pub struct NeuronTableBuilder {
     token_id: UInt32Builder,
     token: StringBuilder,
     score: Float32Builder,
+    z: Float32Builder,
     rows: usize,
 }
 
@@ -60,37 +75,39 @@ impl NeuronTableBuilder {
             token_id: UInt32Builder::new(),
             token: StringBuilder::new(),
             score: Float32Builder::new(),
+            z: Float32Builder::new(),
             rows: 0,
         }
     }
 
     /// Appends one list, strongest entry first; ranks are assigned from 1.
     ///
-    /// Fails, appending nothing, when a score is not finite or a layer or
-    /// rank does not fit its column.
+    /// Fails, appending nothing, when a score or z is not finite or a layer
+    /// or rank does not fit its column.
     pub fn push_list<'t>(
         &mut self,
         layer: u32,
         neuron: u32,
         side: Side,
         polarity: Polarity,
-        entries: impl IntoIterator<Item = (u32, &'t str, f32)>,
+        entries: impl IntoIterator<Item = TokenEntry<'t>>,
     ) -> Result<()> {
         let entries: Vec<_> = entries.into_iter().collect();
         let layer = narrow("layer", layer as usize)?;
         narrow("rank", entries.len())?;
-        check_scores(entries.iter().map(|e| e.2), || {
+        check_scores(entries.iter().flat_map(|e| [e.score, e.z]), || {
             format!("layer {layer} neuron {neuron} {side} {polarity}")
         })?;
-        for (index, (token_id, token, score)) in entries.into_iter().enumerate() {
+        for (index, entry) in entries.into_iter().enumerate() {
             self.layer.append_value(layer);
             self.neuron.append_value(neuron);
             self.side.append_value(side.as_str());
             self.polarity.append_value(polarity.as_str());
             self.rank.append_value(index as u16 + 1);
-            self.token_id.append_value(token_id);
-            self.token.append_value(token);
-            self.score.append_value(score);
+            self.token_id.append_value(entry.token_id);
+            self.token.append_value(entry.token);
+            self.score.append_value(entry.score);
+            self.z.append_value(entry.z);
             self.rows += 1;
         }
         Ok(())
@@ -118,6 +135,7 @@ impl NeuronTableBuilder {
             Arc::new(self.token_id.finish()),
             Arc::new(self.token.finish()),
             Arc::new(self.score.finish()),
+            Arc::new(self.z.finish()),
         ];
         RecordBatch::try_new(schema::neurons(), columns)
             .expect("columns are built to match the neurons schema")
@@ -137,6 +155,7 @@ pub fn read_neuron_rows(path: &Path, only_neuron: Option<u32>) -> Result<Vec<Neu
         let token_id = columns.get::<UInt32Array>("token_id")?;
         let token = columns.get::<StringArray>("token")?;
         let score = columns.get::<Float32Array>("score")?;
+        let z = columns.get::<Float32Array>("z")?;
         for i in 0..batch.num_rows() {
             if only_neuron.is_some_and(|n| n != neuron.value(i)) {
                 continue;
@@ -150,6 +169,69 @@ pub fn read_neuron_rows(path: &Path, only_neuron: Option<u32>) -> Result<Vec<Neu
                 token_id: token_id.value(i),
                 token: token.value(i).to_string(),
                 score: score.value(i),
+                z: z.value(i),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// One neuron side in `neuron_summary/layer-NNN.parquet`: the scores its
+/// top and bottom lists were chosen from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NeuronSummaryRow {
+    pub layer: u32,
+    pub neuron: u32,
+    pub side: Side,
+    /// Selectable tokens: how many scores the mean and std are over.
+    pub tokens: u32,
+    /// Mean score over the selectable tokens.
+    pub mean: f64,
+    /// Population standard deviation of those scores.
+    pub std: f64,
+}
+
+/// The summary rows as one batch of the `neuron_summary` schema.
+///
+/// Fails when a layer does not fit its column.
+pub fn neuron_summary_batch(rows: &[NeuronSummaryRow]) -> Result<RecordBatch> {
+    let layers = rows
+        .iter()
+        .map(|r| narrow("layer", r.layer as usize))
+        .collect::<Result<Vec<u16>>>()?;
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(UInt16Array::from(layers)),
+        Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.neuron))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.side.as_str()),
+        )),
+        Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.tokens))),
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.mean))),
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.std))),
+    ];
+    Ok(RecordBatch::try_new(schema::neuron_summary(), columns)
+        .expect("columns are built to match the neuron_summary schema"))
+}
+
+/// Reads one `neuron_summary/layer-NNN.parquet`.
+pub fn read_neuron_summary(path: &Path) -> Result<Vec<NeuronSummaryRow>> {
+    let mut rows = Vec::new();
+    for batch in read_batches(path)? {
+        let columns = Columns::new(&batch, path);
+        let layer = columns.get::<UInt16Array>("layer")?;
+        let neuron = columns.get::<UInt32Array>("neuron")?;
+        let side = columns.get::<StringArray>("side")?;
+        let tokens = columns.get::<UInt32Array>("tokens")?;
+        let mean = columns.get::<Float64Array>("mean")?;
+        let std = columns.get::<Float64Array>("std")?;
+        for i in 0..batch.num_rows() {
+            rows.push(NeuronSummaryRow {
+                layer: layer.value(i) as u32,
+                neuron: neuron.value(i),
+                side: columns.parse("side", side.value(i))?,
+                tokens: tokens.value(i),
+                mean: mean.value(i),
+                std: std.value(i),
             });
         }
     }

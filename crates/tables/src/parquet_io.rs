@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use arrow_array::RecordBatch;
+use arrow_array::{Float32Array, RecordBatch};
 use arrow_schema::SchemaRef;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -13,7 +13,10 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::columns::Columns;
 use crate::error::{Result, TableError};
+use crate::kinds::{Circuit, Side};
+use crate::layout::TableKind;
 
 /// One written file: what the manifest and the resume journal record of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,36 +209,103 @@ pub fn parquet_rows(path: &Path) -> Result<u64> {
     Ok(rows.max(0) as u64)
 }
 
-/// The first NaN or infinite value of a table's `score` column, reading
-/// that column alone; `None` when every score is finite.
-pub fn first_non_finite_score(path: &Path) -> Result<Option<f32>> {
-    use arrow_array::{Array, Float32Array};
+/// The first NaN or infinite value of a list table's `score` and `z`
+/// columns, with the column's name, reading those columns alone; `None`
+/// when every value is finite.
+pub fn first_non_finite_score(path: &Path) -> Result<Option<(&'static str, f32)>> {
+    const COLUMNS: [&str; 2] = ["score", "z"];
+    for batch in read_columns(path, &COLUMNS)? {
+        let columns = Columns::new(&batch, path);
+        for column in COLUMNS {
+            let values = columns.get::<Float32Array>(column)?;
+            if let Some(bad) = values.values().iter().find(|s| !s.is_finite()) {
+                return Ok(Some((column, *bad)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// One row of a list table, reduced to what its z is checked with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ListScore {
+    pub layer: u32,
+    /// The neuron or head.
+    pub unit: u32,
+    /// The side or circuit, as the table names it.
+    pub list: &'static str,
+    pub score: f32,
+    pub z: f32,
+}
+
+/// Every row of the list table of `kind` (neurons or heads) at `path`,
+/// decoding only the five columns a [`ListScore`] holds.
+pub fn read_list_scores(path: &Path, kind: TableKind) -> Result<Vec<ListScore>> {
+    use arrow_array::{StringArray, UInt16Array, UInt32Array};
+
+    let schema_error = |column| TableError::Schema {
+        path: path.to_path_buf(),
+        column,
+        version: crate::schema::SCHEMA_VERSION,
+    };
+    let (unit, list) = match kind {
+        TableKind::Neurons => ("neuron", "side"),
+        TableKind::Heads => ("head", "circuit"),
+        _ => return Err(schema_error("score")),
+    };
+    let mut rows = Vec::new();
+    for batch in read_columns(path, &["layer", unit, list, "score", "z"])? {
+        let columns = Columns::new(&batch, path);
+        let layers = columns.get::<UInt16Array>("layer")?;
+        let lists = columns.get::<StringArray>(list)?;
+        let (score, z) = (
+            columns.get::<Float32Array>("score")?,
+            columns.get::<Float32Array>("z")?,
+        );
+        // A neuron's index is 32 bits wide, a head's 16.
+        let units: Vec<u32> = match kind {
+            TableKind::Neurons => columns.get::<UInt32Array>(unit)?.values().to_vec(),
+            _ => columns
+                .get::<UInt16Array>(unit)?
+                .values()
+                .iter()
+                .map(|&u| u32::from(u))
+                .collect(),
+        };
+        for (i, unit) in units.into_iter().enumerate() {
+            let name = lists.value(i);
+            let list = match kind {
+                TableKind::Neurons => columns.parse::<Side>(list, name)?.as_str(),
+                _ => columns.parse::<Circuit>(list, name)?.as_str(),
+            };
+            rows.push(ListScore {
+                layer: u32::from(layers.value(i)),
+                unit,
+                list,
+                score: score.value(i),
+                z: z.value(i),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// Every batch of a Parquet file, with only the named columns decoded.
+fn read_columns(path: &Path, names: &[&str]) -> Result<Vec<RecordBatch>> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::arrow::ProjectionMask;
 
     let file = File::open(path).map_err(TableError::io(path))?;
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(TableError::parquet(path))?;
-    let mask = ProjectionMask::columns(builder.parquet_schema(), ["score"]);
-    let reader = builder
+    let mask = ProjectionMask::columns(builder.parquet_schema(), names.iter().copied());
+    builder
         .with_projection(mask)
+        .with_batch_size(64 * 1024)
         .build()
-        .map_err(TableError::parquet(path))?;
-    for batch in reader {
-        let batch = batch?;
-        let scores = batch
-            .column_by_name("score")
-            .and_then(|c| c.as_any().downcast_ref::<Float32Array>())
-            .ok_or_else(|| TableError::Schema {
-                path: path.to_path_buf(),
-                column: "score",
-                version: crate::schema::SCHEMA_VERSION,
-            })?;
-        if let Some(bad) = scores.values().iter().find(|s| !s.is_finite()) {
-            return Ok(Some(*bad));
-        }
-    }
-    Ok(None)
+        .map_err(TableError::parquet(path))?
+        .map(|batch| batch.map_err(TableError::from))
+        .collect()
 }
 
 /// Reads every batch of a Parquet file.

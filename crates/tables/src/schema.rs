@@ -7,7 +7,10 @@ use std::sync::{Arc, OnceLock};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 /// Version of the table layouts below, recorded in the manifest.
-pub const SCHEMA_VERSION: u32 = 3;
+///
+/// 4: every neuron and head list row has its `z`, the mean and spread it is
+/// read against are in `neuron_summary/` and on `head_summary`.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A schema of these fields, built once and shared.
 macro_rules! schema {
@@ -30,6 +33,20 @@ pub fn neurons() -> SchemaRef {
         Field::new("token_id", DataType::UInt32, false),
         Field::new("token", DataType::Utf8, false),
         Field::new("score", DataType::Float32, false),
+        Field::new("z", DataType::Float32, false),
+    ]
+}
+
+/// `neuron_summary/layer-NN.parquet`: one row per neuron and side, the
+/// scores its lists were chosen from.
+pub fn neuron_summary() -> SchemaRef {
+    schema![
+        Field::new("layer", DataType::UInt16, false),
+        Field::new("neuron", DataType::UInt32, false),
+        Field::new("side", DataType::Utf8, false),
+        Field::new("tokens", DataType::UInt32, false),
+        Field::new("mean", DataType::Float64, false),
+        Field::new("std", DataType::Float64, false),
     ]
 }
 
@@ -76,6 +93,7 @@ pub fn heads() -> SchemaRef {
         Field::new("src_token", DataType::Utf8, false),
         Field::new("dst_token", DataType::Utf8, false),
         Field::new("score", DataType::Float32, false),
+        Field::new("z", DataType::Float32, false),
     ]
 }
 
@@ -91,5 +109,8 @@ pub fn head_summary() -> SchemaRef {
         Field::new("min_entry", DataType::Float32, false),
         Field::new("copying_score", DataType::Float64, true),
         Field::new("computed_share", DataType::Float64, false),
+        Field::new("pairs", DataType::UInt64, false),
+        Field::new("mean", DataType::Float64, false),
+        Field::new("std", DataType::Float64, false),
     ]
 }

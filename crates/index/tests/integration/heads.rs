@@ -275,7 +275,9 @@ fn a_neuron_hit_has_only_the_neuron_keys() {
     let set = |names: &[&str]| names.iter().map(|name| name.to_string()).collect();
     assert_eq!(
         keys(neuron),
-        set(&["kind", "layer", "unit", "side", "polarity", "rank", "token_id", "token", "score"])
+        set(&[
+            "kind", "layer", "unit", "side", "polarity", "rank", "token_id", "token", "score", "z"
+        ])
     );
     assert_eq!(
         keys(head),
@@ -287,6 +289,7 @@ fn a_neuron_hit_has_only_the_neuron_keys() {
             "polarity",
             "rank",
             "score",
+            "z",
             "src_token_id",
             "src_token",
             "dst_token_id",

@@ -1,10 +1,11 @@
 //! How hits are ordered, filtered, limited, counted and reported.
 
-use glossa_index::{Error, Hit, PairSide, Search};
+use glossa_index::{Error, Hit, Index, IndexBuilder, PairSide, Search, Sort};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
 use crate::support::{
-    dieta_order, entries, entry_place, matched, pair_place, pairs, place, Fixture, Place,
+    dieta_order, entries, entry_place, matched, neuron, pair, pair_place, pairs, place, Fixture,
+    Place, BUDGET,
 };
 
 #[test]
@@ -12,6 +13,59 @@ fn hits_are_ranked_by_rank_then_strength_then_place() {
     let fixture = Fixture::new();
     let places: Vec<_> = fixture.find(&["dieta"]).iter().map(place).collect();
     assert_eq!(places, dieta_order());
+}
+
+/// Lists on different scales: z, rank and |score| each order them differently.
+#[test]
+fn the_sort_picks_z_rank_or_score() {
+    use Polarity::{Bottom, Top};
+    let dir = tempfile::TempDir::new().expect("temporary directory");
+    let mut builder = IndexBuilder::create(dir.path(), BUDGET, 1).expect("starts");
+    let token = (100, "dieta");
+    // (layer, unit, polarity, rank, score, z)
+    let lists = [
+        (0, 1, Top, 1, 0.03, 2.5),
+        (0, 2, Top, 4, 0.97, 30.0),
+        (1, 5, Bottom, 2, -5.0, -8.0),
+        (2, 0, Top, 3, 2.0, 12.0),
+    ];
+    for (layer, unit, polarity, rank, score, z) in lists {
+        let mut entry = neuron((layer, unit, Side::Value, polarity), rank, token, score);
+        entry.z = z;
+        builder.add(&entry).expect("adds");
+    }
+    let mut head = pair((1, 0, Circuit::Qk, Top), 1, token, (7, "zdrowie"), 0.5);
+    head.z = 20.0;
+    builder.add_pair(&head).expect("adds");
+    builder.finish().expect("finishes");
+    let index = Index::open(dir.path()).expect("opens");
+    let order = |sort: Sort| -> Vec<(u32, u32)> {
+        let search = Search {
+            sort,
+            ..Search::new(["dieta"])
+        };
+        index
+            .search(&search)
+            .expect("searches")
+            .iter()
+            .map(|hit| (hit.layer(), hit.unit()))
+            .collect()
+    };
+    // |z| falling, the bottom list's -8 by its magnitude.
+    assert_eq!(order(Sort::Z), [(0, 2), (1, 0), (2, 0), (1, 5), (0, 1)]);
+    assert_eq!(Search::new(["dieta"]).sort, Sort::Z, "z is the default");
+    // Rank rising, then |score| falling.
+    assert_eq!(order(Sort::Rank), [(1, 0), (0, 1), (1, 5), (2, 0), (0, 2)]);
+    // |score| falling.
+    assert_eq!(order(Sort::Score), [(1, 5), (2, 0), (0, 2), (1, 0), (0, 1)]);
+    // The page counts every match, however few it keeps.
+    let page = index
+        .page(&Search {
+            limit: 2,
+            ..Search::new(["dieta"])
+        })
+        .expect("searches");
+    assert_eq!((page.hits.len(), page.total), (2, 5));
 }
 
 #[test]
@@ -31,6 +85,7 @@ fn hits_carry_every_field_of_their_entry() {
                 assert_eq!(neuron.token_id, entry.token_id);
                 assert_eq!(neuron.token, entry.token);
                 assert_eq!(neuron.score.to_bits(), entry.score.to_bits());
+                assert_eq!(neuron.z.to_bits(), entry.z.to_bits());
             }
             Hit::Head(head) => {
                 let pair = pairs
@@ -44,6 +99,7 @@ fn hits_carry_every_field_of_their_entry() {
                 assert_eq!(head.dst_token_id, pair.dst_token_id);
                 assert_eq!(head.dst_token, pair.dst_token);
                 assert_eq!(head.score.to_bits(), pair.score.to_bits());
+                assert_eq!(head.z.to_bits(), pair.z.to_bits());
             }
         }
     }
@@ -251,7 +307,7 @@ fn hits_serialise_with_table_names() {
     // Byte for byte, so that keys keep their order too.
     assert_eq!(
         serde_json::to_string(&hits[0]).expect("serialises"),
-        r#"{"kind":"neuron","layer":0,"unit":7,"side":"key","polarity":"bottom","rank":1,"token_id":201,"token":"owa","score":-6.0}"#
+        r#"{"kind":"neuron","layer":0,"unit":7,"side":"key","polarity":"bottom","rank":1,"token_id":201,"token":"owa","score":-6.0,"z":-906.0}"#
     );
     let json = serde_json::to_value(&hits[0]).expect("serialises");
     assert_eq!(
@@ -266,6 +322,7 @@ fn hits_serialise_with_table_names() {
             "token_id": 201,
             "token": "owa",
             "score": -6.0,
+            "z": -906.0,
         })
     );
 }
@@ -280,7 +337,7 @@ fn head_hits_serialise_with_their_own_fields() {
         serde_json::to_string(head).expect("serialises"),
         concat!(
             r#"{"kind":"head","layer":2,"unit":1,"circuit":"qk","polarity":"top","rank":3,"#,
-            r#""score":1.0,"src_token_id":201,"src_token":"owa","dst_token_id":200,"#,
+            r#""score":1.0,"z":701.0,"src_token_id":201,"src_token":"owa","dst_token_id":200,"#,
             r##""dst_token":"#owa","matched":"both"}"##
         )
     );

@@ -31,7 +31,15 @@ pub fn neuron(
         token_id,
         token,
         score,
+        z: z_of(rank, score),
     }
+}
+
+/// The fixture's z: falling with the rank, then rising with |score| (all of
+/// the fixture's are below 100), signed as the score, so that the default
+/// order by |z| is the order by rank; `ranking` tests the difference.
+pub fn z_of(rank: u32, score: f32) -> f32 {
+    (1000.0 - 100.0 * rank as f32 + score.abs()).copysign(score)
 }
 
 /// A pair at `rank` of the list (layer, head, circuit, polarity) of a head,
@@ -54,6 +62,7 @@ pub fn pair(
         dst_token_id,
         dst_token,
         score,
+        z: z_of(rank, score),
     }
 }
 

@@ -264,7 +264,29 @@ fn mixed_terms_are_or_ed() {
 fn units_are_counted_by_layer() {
     use UnitKind::{Head, Neuron};
     let polish = Polish::new();
-    let by_layer = |search: Search| polish.index.count_by_layer(&search).expect("counts");
+    // Each layer's strongest entry is the first hit of the same search
+    // narrowed to that layer and kind.
+    let by_layer = |search: Search| {
+        let counts = polish.index.count_by_layer(&search).expect("counts");
+        for count in &counts {
+            let narrowed = Search {
+                layer: Some(count.layer),
+                kind: Some(count.kind),
+                limit: 1,
+                ..search.clone()
+            };
+            let first = polish.index.search(&narrowed).expect("searches");
+            assert_eq!(
+                first,
+                std::slice::from_ref(&count.strongest),
+                "{narrowed:?}"
+            );
+        }
+        counts
+            .into_iter()
+            .map(|count| (count.layer, count.kind, count.units))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         by_layer(parse(&["diet*"])),
         [

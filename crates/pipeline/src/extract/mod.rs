@@ -17,7 +17,7 @@ use glossa_tables::{Layout, Manifest};
 use glossa_vocab::{allowed_tokens, CharFilter, Vocabulary};
 use rayon::prelude::*;
 
-use crate::config::ExtractConfig;
+use crate::config::{ExtractConfig, WordForms};
 use crate::error::{PipelineError, Result};
 use crate::index::rebuild_index;
 use crate::observer::Observer;
@@ -170,8 +170,20 @@ fn run_stages(
     let mut ledger = stages.ledger;
 
     let started = Instant::now();
+    let word_forms = config.word_forms.resolve();
+    if config.word_forms == WordForms::Auto && word_forms.is_none() {
+        observer.note(&format!(
+            "no word forms: no Hunspell dictionary at {} (.aff, .dic; on Debian `apt-get install hunspell-pl`), so a search for one form does not find the others",
+            glossa_forms::DEBIAN_POLISH
+        ));
+    }
     observer.stage("index", 0);
-    rebuild_index(&layout, ledger.tables(), config.threads)?;
+    rebuild_index(
+        &layout,
+        ledger.tables(),
+        config.threads,
+        word_forms.as_deref(),
+    )?;
     observer.finish_stage();
     ledger.time("index", started);
 
@@ -181,6 +193,7 @@ fn run_stages(
         source,
         files: &files,
         architecture: model.architecture.as_str().to_string(),
+        word_forms,
         weights_encoding: &model.weights_encoding,
         shape: &model.shape,
         inputs,

@@ -8,12 +8,12 @@ use std::path::Path;
 use glossa_load::{ModelFiles, ModelShape, ModelSource};
 use glossa_tables::schema::SCHEMA_VERSION;
 use glossa_tables::{
-    sha256_file, sha256_hex, FileRecord, HeadPruning, Manifest, Options, Shape, Table, Vocabulary,
+    sha256_file, sha256_hex, FileRecord, HeadPruning, Manifest, Options, Shape, Vocabulary,
 };
 use glossa_vocab::CharFilter;
 
 use super::ledger::Closed;
-use super::stages::heads_done;
+use super::stages::{heads_done, neurons_done};
 use crate::config::ExtractConfig;
 use crate::error::Result;
 
@@ -80,7 +80,7 @@ pub(super) fn resume_note(
     if config.neurons {
         let neurons = layers
             .clone()
-            .filter(|&l| is_done(&Table::Neurons(l).path()))
+            .filter(|&l| neurons_done(is_done, l))
             .count();
         parts.push(format!("{neurons} of {count} neuron layers"));
     }
@@ -116,6 +116,8 @@ pub(super) struct Record<'a> {
     pub(super) source: &'a ModelSource,
     pub(super) files: &'a ModelFiles,
     pub(super) architecture: String,
+    /// The dictionary the index was built with.
+    pub(super) word_forms: Option<std::path::PathBuf>,
     /// How the weights were encoded, as the manifest records it.
     pub(super) weights_encoding: &'a str,
     pub(super) shape: &'a ModelShape,
@@ -167,6 +169,7 @@ impl Record<'_> {
                 fold_norm: config.fold_norm,
                 qk_offset: config.qk_offset,
                 layers: config.layers,
+                word_forms: self.word_forms.clone(),
             },
             vocabulary: Vocabulary {
                 tokenizer_tokens: self.tokens,

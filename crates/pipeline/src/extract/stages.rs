@@ -9,9 +9,9 @@ use glossa_corpus::{count_tokens, CorpusSource, TokenCounts};
 use glossa_load::{HubOptions, Model};
 use glossa_project::{project, Extremes, Projection, Pruning, Tiling, TokenFilter};
 use glossa_tables::{
-    head_summary_batch, is_token_list, read_head_summary, read_token_list, token_list_batch,
-    tokens_batch, HeadSummaryRow, HeadTableBuilder, Layout, NeuronTableBuilder, PairEntry,
-    Polarity, Side, Table, TableKind, TokenRow,
+    head_summary_batch, is_token_list, neuron_summary_batch, read_head_summary, read_token_list,
+    token_list_batch, tokens_batch, HeadSummaryRow, HeadTableBuilder, Layout, NeuronSummaryRow,
+    NeuronTableBuilder, PairEntry, Polarity, Side, Table, TableKind, TokenEntry, TokenRow,
 };
 use glossa_vocab::{CharClasses, Vocabulary};
 use tokenizers::Tokenizer;
@@ -45,6 +45,12 @@ pub(super) struct Stages<'a> {
 /// their part of the summary.
 pub(super) fn heads_done(done: impl Fn(&str) -> bool, layer: usize) -> bool {
     done(&Table::Heads(layer).path()) && done(&Layout::head_summary_part(layer))
+}
+
+/// Whether an interrupted run finished the neurons of `layer`: their lists
+/// and their summary.
+pub(super) fn neurons_done(done: impl Fn(&str) -> bool, layer: usize) -> bool {
+    done(&Table::Neurons(layer).path()) && done(&Table::NeuronSummary(layer).path())
 }
 
 impl Stages<'_> {
@@ -112,7 +118,9 @@ impl Stages<'_> {
         observer.stage("neurons", (self.layers.len() * per_layer) as u64);
         let advance = |n: usize| observer.advance(n as u64);
         for l in self.layers.clone() {
-            if self.ledger.reuse(Table::Neurons(l)) {
+            if neurons_done(|path| self.ledger.was_done(path), l) {
+                self.ledger.reuse(Table::Neurons(l));
+                self.ledger.reuse(Table::NeuronSummary(l));
                 advance(per_layer);
                 continue;
             }
@@ -142,18 +150,30 @@ impl Stages<'_> {
 
             let started = Instant::now();
             let mut builder = NeuronTableBuilder::new();
+            let mut summary = Vec::with_capacity(shape.d_ff * sides.len());
             for neuron in 0..shape.d_ff {
                 for (side, extremes) in sides.iter().zip(&lists) {
+                    let extremes = &extremes[neuron];
                     push_neuron_lists(
                         &mut builder,
                         l as u32,
                         neuron as u32,
                         *side,
-                        &extremes[neuron],
+                        extremes,
                         self.vocabulary,
                     )?;
+                    summary.push(NeuronSummaryRow {
+                        layer: l as u32,
+                        neuron: neuron as u32,
+                        side: *side,
+                        tokens: extremes.moments.count as u32,
+                        mean: extremes.moments.mean(),
+                        std: extremes.moments.std(),
+                    });
                 }
             }
+            self.ledger
+                .write(Table::NeuronSummary(l), neuron_summary_batch(&summary)?)?;
             self.ledger.write(Table::Neurons(l), builder.finish())?;
             self.ledger.time("write", started);
         }
@@ -177,6 +197,9 @@ impl Stages<'_> {
         } else {
             Pruning::Bounds
         };
+        // The same for every circuit: found once, taken out of each one's
+        // moments.
+        let excluded = filter.excluded_pairs(self.tokens, |id| self.allows(id));
         let mut summaries = Vec::new();
         for l in self.layers.clone() {
             if heads_done(|path| self.ledger.was_done(path), l) {
@@ -192,6 +215,7 @@ impl Stages<'_> {
                 k: self.config.head_k,
                 tokens_allowed: self.token_filter(),
                 pairs: &filter,
+                excluded: &excluded,
                 pruning,
                 reading: self.reading,
             };
@@ -217,6 +241,7 @@ impl Stages<'_> {
                             src_token: display(p.src),
                             dst_token: display(p.dst),
                             score: p.score,
+                            z: result.moments.z(p.score) as f32,
                         }),
                     )?;
                 }
@@ -300,9 +325,11 @@ fn push_neuron_lists(
             neuron,
             side,
             polarity,
-            list.iter().map(|s| {
-                let display = vocabulary.get(s.token).map_or("", |t| t.display.as_str());
-                (s.token, display, s.score)
+            list.iter().map(|s| TokenEntry {
+                token_id: s.token,
+                token: vocabulary.get(s.token).map_or("", |t| t.display.as_str()),
+                score: s.score,
+                z: extremes.moments.z(s.score) as f32,
             }),
         )?;
     }

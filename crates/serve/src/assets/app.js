@@ -42,7 +42,7 @@
     }
     return '<tr><td><a href="' + base + '/layer/' + hit.layer + '">' + hit.layer + '</a></td><td>' +
       unit + '</td><td>' + list + '</td><td class="rank">' + hit.rank + '</td><td>' + entry +
-      '</td>' + scoreCell(hit.score, max) + '</tr>';
+      '</td>' + scoreCell(hit.score, max) + '<td class="z">' + hit.z.toFixed(2) + '</td></tr>';
   }
 
   function setUpSearch(form) {
@@ -79,12 +79,14 @@
           return;
         }
         var hits = answer.body.hits;
-        status.textContent = hits.length ? hits.length + ' hit' + (hits.length === 1 ? '' : 's') +
-          ', strongest first (rank in the list)' : 'no list holds ' + input.value;
+        var total = answer.body.total;
+        status.textContent = hits.length ? (total > hits.length ? hits.length + ' of ' + total : hits.length) +
+          ' hit' + (total === 1 ? '' : 's') + ', most unusual first (|z|: how far a score stands out of its own list)' :
+          'no list holds ' + input.value;
         if (!hits.length) { results.innerHTML = ''; return; }
         var max = hits.reduce(function (m, h) { return Math.max(m, Math.abs(h.score)); }, 0);
         results.innerHTML = '<table class="lists hits"><thead><tr><th>layer</th><th>unit</th>' +
-          '<th>list</th><th class="rank">rank</th><th>entry</th><th class="score">score</th></tr></thead><tbody>' +
+          '<th>list</th><th class="rank">rank</th><th>entry</th><th class="score">score</th><th class="z">z</th></tr></thead><tbody>' +
           hits.map(function (h) { return hitRow(base, h, max); }).join('') + '</tbody></table>';
       }).catch(function () {
         if (ticket === latest) { status.textContent = 'the server did not answer'; }
