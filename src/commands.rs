@@ -4,11 +4,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use glossa_index::Search;
+use glossa_index::{Lookup, Search};
 use glossa_load::HubOptions;
-use glossa_pipeline::{
-    extract, merge, verify, ExtractConfig, Observer, PipelineFile, WordForms,
-};
+use glossa_pipeline::{extract, merge, verify, ExtractConfig, Observer, PipelineFile, WordForms};
 use glossa_tables::{Circuit, Polarity, Side, UnitKind};
 
 use crate::args::{
@@ -260,16 +258,41 @@ fn run_search(args: SearchArgs) -> Result<()> {
         };
         return Ok(emit(&text)?);
     }
-    let page = dataset.page(&index, &search)?;
-    let text = if args.json {
+    if args.json {
+        // One ranking, as the index gives it: readers of JSON group as they need.
+        let page = dataset.page(&index, &search)?;
         if page.total > page.hits.len() {
             eprintln!("{}", render::more_hits(page.hits.len(), page.total));
         }
-        render::json_lines(&page.hits)?
-    } else {
-        render::hits(&args.terms, &page)
-    };
-    Ok(emit(&text)?)
+        return Ok(emit(&render::json_lines(&page.hits)?)?);
+    }
+    // The table lists neurons and heads apart, each ranked on its own: a
+    // head's z is measured over vocab² pairs and runs far higher than a
+    // neuron's over the vocabulary, so one ranking would bury every neuron.
+    let pages = kinds_asked(&search)
+        .into_iter()
+        .map(|kind| {
+            let search = Search {
+                kind: Some(kind),
+                ..search.clone()
+            };
+            Ok((kind, dataset.page(&index, &search)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(emit(&render::hits(&args.terms, &pages))?)
+}
+
+/// The kinds of unit a search can match: the one it names, or the one its
+/// side (neurons), circuit or pair (heads) implies, or both.
+fn kinds_asked(search: &Search) -> Vec<UnitKind> {
+    match search.kind {
+        Some(kind) => vec![kind],
+        None if search.side.is_some() => vec![UnitKind::Neuron],
+        None if search.circuit.is_some() || matches!(search.lookup, Lookup::Pair(..)) => {
+            vec![UnitKind::Head]
+        }
+        None => vec![UnitKind::Neuron, UnitKind::Head],
+    }
 }
 
 /// Refuses a query that ends in `-` while standard output is not a

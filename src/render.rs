@@ -4,7 +4,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use glossa_index::{Hit, LayerCount, Page};
-use glossa_tables::{Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side};
+use glossa_tables::{
+    Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side, UnitKind,
+};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
@@ -220,51 +222,64 @@ pub fn head_table(
     out
 }
 
-/// Search hits, strongest first: neurons show the matching token, heads the
-/// pair; then how many more there are, if the limit left some out.
-pub fn hits(terms: &[String], page: &Page) -> String {
+/// Search hits, one section per kind of unit, strongest first: neurons
+/// show the matching token, heads the pair; then how many more there are,
+/// if the limit left some out.
+pub fn hits(terms: &[String], pages: &[(UnitKind, Page)]) -> String {
     let mut out = String::new();
-    let hits = &page.hits;
-    if hits.is_empty() {
+    if pages.iter().all(|(_, page)| page.hits.is_empty()) {
         let _ = writeln!(out, "no list contains {}", terms.join(" "));
         return out;
     }
-    let width = hits
+    let width = pages
         .iter()
+        .flat_map(|(_, page)| &page.hits)
         .map(|h| width(&entry(h)))
         .max()
         .unwrap_or(0)
         .max(5);
-    let _ = writeln!(
-        out,
-        "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9} {:>7}",
-        "kind",
-        "layer",
-        "unit",
-        "side",
-        "list",
-        "rank",
-        pad("token", width),
-        "score",
-        "z"
-    );
-    for hit in hits {
+    for (kind, page) in pages {
+        if pages.len() > 1 {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}s", kind.as_str());
+            if page.hits.is_empty() {
+                let _ = writeln!(out, "  none");
+                continue;
+            }
+        }
         let _ = writeln!(
             out,
-            "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9.4} {:>7.2}",
-            hit.kind().as_str(),
-            hit.layer(),
-            hit.unit(),
-            list_of(hit),
-            hit.polarity().as_str(),
-            hit.rank(),
-            pad(&entry(hit), width),
-            hit.score(),
-            hit.z()
+            "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9} {:>7}",
+            "kind",
+            "layer",
+            "unit",
+            "side",
+            "list",
+            "rank",
+            pad("token", width),
+            "score",
+            "z"
         );
-    }
-    if page.total > hits.len() {
-        let _ = writeln!(out, "{}", more_hits(hits.len(), page.total));
+        for hit in &page.hits {
+            let _ = writeln!(
+                out,
+                "{:<6} {:>5} {:>6}  {:<5} {:<6} {:>4}  {} {:>9.4} {:>7.2}",
+                hit.kind().as_str(),
+                hit.layer(),
+                hit.unit(),
+                list_of(hit),
+                hit.polarity().as_str(),
+                hit.rank(),
+                pad(&entry(hit), width),
+                hit.score(),
+                hit.z()
+            );
+        }
+        if page.total > page.hits.len() {
+            let _ = writeln!(out, "{}", more_hits(page.hits.len(), page.total));
+        }
     }
     out
 }

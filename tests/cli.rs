@@ -441,12 +441,21 @@ fn issue15_every_form_of_dieta_finds_the_planted_units_first() {
     let by_rank = search(&["dieta", "--sort", "rank"]);
     assert!(by_rank.iter().all(|h| h["rank"] == 1) && by_rank != hits);
     // The table says how many more there are.
+    // The table ranks neurons and heads apart, so that heads' far larger z
+    // does not bury the planted neuron.
     let table = stdout(&glossa(&["search", "dieta", "--limit", "3"], tmp.path()));
-    assert!(table.lines().next().unwrap().ends_with(" z"), "{table}");
-    assert!(
-        table.contains("3 of ") && table.contains(" hits; --limit N for more"),
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines[0], "neurons", "{table}");
+    assert!(lines[1].ends_with(" z"), "{table}");
+    let first: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(first[..4], ["neuron", "2", "17", "value"], "{table}");
+    assert!(lines.contains(&"heads"), "{table}");
+    assert_eq!(
+        table.matches(" hits; --limit N for more").count(),
+        2,
         "{table}"
     );
+    assert!(table.contains("3 of "), "{table}");
 
     // Several words are any of them, ranked together; an arrow needs no quotes
     // for clap (the shell's `>` still does), and decomposed input is composed.

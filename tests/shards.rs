@@ -248,6 +248,7 @@ fn a_shard_is_a_searchable_verifiable_dataset_of_its_own() {
         tables,
         [
             Some(Table::Tokens),
+            Some(Table::NeuronSummary(2)),
             Some(Table::Neurons(2)),
             Some(Table::Heads(2)),
             Some(Table::HeadSummary)
@@ -255,7 +256,12 @@ fn a_shard_is_a_searchable_verifiable_dataset_of_its_own() {
     );
     // Its tables of layer 2 are the unsharded run's; its summary holds layer 2 only.
     let (mine, theirs) = (parquet_files(&shard), parquet_files(&full));
-    for table in [Table::Tokens, Table::Neurons(2), Table::Heads(2)] {
+    for table in [
+        Table::Tokens,
+        Table::NeuronSummary(2),
+        Table::Neurons(2),
+        Table::Heads(2),
+    ] {
         assert!(mine[&table.path()] == theirs[&table.path()], "{table}");
     }
     let summary = read_head_summary(&Layout::new(&shard).table(Table::HeadSummary)).unwrap();
@@ -744,6 +750,8 @@ fn the_layer_range_is_part_of_what_a_resumed_run_must_match() {
             "head_summary.parquet",
             "heads/layer-000.parquet",
             "heads/layer-001.parquet",
+            "neuron_summary/layer-000.parquet",
+            "neuron_summary/layer-001.parquet",
             "neurons/layer-000.parquet",
             "neurons/layer-001.parquet",
             "tokens.parquet"

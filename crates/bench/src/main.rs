@@ -423,7 +423,12 @@ fn trained(args: &Args, glossa: &Path) -> Result<()> {
         return Ok(());
     }
     let flags = ["--no-neurons", "--head-k", "100"];
-    let extraction = extract(glossa, &gguf, &args.dir.join("smollm2-135m-gguf-out"), &flags)?;
+    let extraction = extract(
+        glossa,
+        &gguf,
+        &args.dir.join("smollm2-135m-gguf-out"),
+        &flags,
+    )?;
     let stage = |extraction: &Extraction| {
         extraction
             .dataset
@@ -724,7 +729,10 @@ fn scaled(args: &Args, name: &str) -> Result<()> {
         heads / circuits
     );
     println!("write             {:>8.1}", timing("write"));
-    println!("whole slice       {:>8.1}   wall clock of `glossa extract --layers {range}`", extraction.wall);
+    println!(
+        "whole slice       {:>8.1}   wall clock of `glossa extract --layers {range}`",
+        extraction.wall
+    );
     println!(
         "projected         {projected:>8.0}   the whole model on this machine ({:.1} h): {per_layer:.0} s per layer",
         projected / 3600.0

@@ -68,10 +68,22 @@ impl LlamaShape {
             let p = format!("model.layers.{l}.");
             all.extend([
                 (format!("{p}input_layernorm.weight"), vec![d]),
-                (format!("{p}self_attn.q_proj.weight"), vec![self.heads * dh, d]),
-                (format!("{p}self_attn.k_proj.weight"), vec![self.kv_heads * dh, d]),
-                (format!("{p}self_attn.v_proj.weight"), vec![self.kv_heads * dh, d]),
-                (format!("{p}self_attn.o_proj.weight"), vec![d, self.heads * dh]),
+                (
+                    format!("{p}self_attn.q_proj.weight"),
+                    vec![self.heads * dh, d],
+                ),
+                (
+                    format!("{p}self_attn.k_proj.weight"),
+                    vec![self.kv_heads * dh, d],
+                ),
+                (
+                    format!("{p}self_attn.v_proj.weight"),
+                    vec![self.kv_heads * dh, d],
+                ),
+                (
+                    format!("{p}self_attn.o_proj.weight"),
+                    vec![d, self.heads * dh],
+                ),
                 (format!("{p}post_attention_layernorm.weight"), vec![d]),
                 (format!("{p}mlp.gate_proj.weight"), vec![self.d_ff, d]),
                 (format!("{p}mlp.up_proj.weight"), vec![self.d_ff, d]),
@@ -124,7 +136,10 @@ impl LlamaShape {
                 bytes = 0;
             }
             bytes += size;
-            shards.last_mut().expect("one shard at least").push((name, shape));
+            shards
+                .last_mut()
+                .expect("one shard at least")
+                .push((name, shape));
         }
         let count = shards.len();
         let mut rng = SmallRng::seed_from_u64(seed);

@@ -78,10 +78,7 @@ pub(super) fn resume_note(
     let count = layers.len();
     let mut parts = Vec::new();
     if config.neurons {
-        let neurons = layers
-            .clone()
-            .filter(|&l| neurons_done(is_done, l))
-            .count();
+        let neurons = layers.clone().filter(|&l| neurons_done(is_done, l)).count();
         parts.push(format!("{neurons} of {count} neuron layers"));
     }
     if config.heads {
