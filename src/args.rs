@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use glossa_project::Device;
 use glossa_tables::LayerRange;
 
 use crate::hints::Topic;
@@ -152,6 +153,10 @@ pub struct ExtractArgs {
     /// dictionary's path without .aff/.dic [default: auto].
     #[arg(long, value_name = "auto|off|PATH")]
     pub word_forms: Option<String>,
+    /// Where the neuron stage's GEMM runs: cpu, or cuda / cuda:N in builds
+    /// with the `cuda` feature [default: cpu].
+    #[arg(long, value_name = "cpu|cuda[:N]")]
+    pub device: Option<Device>,
     /// No progress output (the closing summary and notes are still printed).
     #[arg(long, short)]
     pub quiet: bool,

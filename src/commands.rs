@@ -144,6 +144,9 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     if let Some(word_forms) = &args.word_forms {
         config.word_forms = WordForms::parse(word_forms);
     }
+    if let Some(device) = args.device {
+        config.device = device;
+    }
     config.force = args.force;
     Ok(config)
 }

@@ -453,8 +453,8 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
     };
     let _ = writeln!(
         out,
-        "weights   {}{encoding}, {} threads",
-        options.weights_format, options.threads
+        "weights   {}{encoding}, {} threads, neuron GEMM on {}",
+        options.weights_format, options.threads, options.device
     );
     for (table, rows) in &manifest.row_counts {
         let _ = writeln!(out, "rows      {table}: {rows}");

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use glossa_project::Device;
 use glossa_tables::{EmbeddingChoice, LayerRange, MAX_LIST_LEN};
 use glossa_vocab::CharFilter;
 
@@ -85,6 +86,9 @@ pub struct ExtractConfig {
     /// Where the search index finds word forms: a Hunspell dictionary.
     #[serde(default)]
     pub word_forms: WordForms,
+    /// Where the neuron stage's GEMM runs (`cpu`, `cuda`, `cuda:N`).
+    #[serde(default, with = "device_name")]
+    pub device: Device,
     /// Start over even if the output directory holds an interrupted run of
     /// the same configuration (which is otherwise resumed). A flag of one
     /// invocation, never read from a pipeline file.
@@ -193,6 +197,7 @@ impl ExtractConfig {
             qk_offset: 0,
             layers: None,
             word_forms: WordForms::default(),
+            device: Device::Cpu,
             force: false,
         }
     }
@@ -202,6 +207,9 @@ impl ExtractConfig {
     pub(crate) fn check(&self) -> Result<Vec<CharFilter>> {
         if !self.neurons && !self.heads {
             return Err(PipelineError::NothingToExtract);
+        }
+        if matches!(self.device, Device::Cuda(_)) && !Device::CUDA_BUILT {
+            return Err(glossa_project::ProjectError::NoCuda.into());
         }
         if self.token_list.is_none() {
             let unused = [
@@ -325,5 +333,21 @@ impl PipelineFile {
                 name: name.to_string(),
                 searched: pipelines.to_path_buf(),
             })
+    }
+}
+
+/// A device by its name (`cuda:0`) in pipeline files and run descriptions.
+mod device_name {
+    use glossa_project::Device;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(device: &Device, out: S) -> Result<S::Ok, S::Error> {
+        out.collect_str(device)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Device, D::Error> {
+        String::deserialize(input)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }

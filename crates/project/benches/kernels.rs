@@ -4,7 +4,8 @@
 
 use divan::Bencher;
 use glossa_project::{
-    gemm_floor, project, top_pairs, Embedding, MatrixView, PairQuery, Projection, Pruning, Tiling,
+    gemm_floor, project, top_pairs, Device, Embedding, MatrixView, PairQuery, Projection, Pruning,
+    Tiling,
     TokenFilter,
 };
 use rand::rngs::StdRng;
@@ -44,6 +45,7 @@ fn neurons_project(bencher: Bencher) {
                 tokens: VOCAB,
                 k: K,
                 filter: TokenFilter::all(),
+                device: Device::Cpu,
                 tiling: Tiling::default(),
             },
             &|_| {},

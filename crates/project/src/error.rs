@@ -35,6 +35,16 @@ pub enum ProjectError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    #[error("this glossa was built without CUDA; build it with `cargo build --release --features cuda` (nvcc on the PATH) to run on a GPU")]
+    NoCuda,
+
+    #[error("the GPU failed {what}")]
+    Gpu {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     #[error("{rows} rows do not fit u32 row ids")]
     TooManyRows { rows: usize },
 }

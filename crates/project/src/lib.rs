@@ -10,6 +10,7 @@
 //! so that every kept score can be read as a z against its own vector's.
 
 pub use circuits::{copying_score, frobenius_norm, gram, pair_moments, product};
+pub use device::{Device, UnknownDevice};
 pub use error::{ProjectError, Result};
 pub use moments::Moments;
 pub use pairs::{top_pairs, Pair, PairExtremes, PairQuery, PairStats, Pruning};
@@ -18,6 +19,9 @@ pub use view::{MatrixView, RowSource, TokenFilter};
 pub use vocab_projection::{gemm_floor, project, Embedding, Projection, Tiling};
 
 mod circuits;
+#[cfg(feature = "cuda")]
+mod cuda;
+mod device;
 mod error;
 mod kernel;
 mod moments;

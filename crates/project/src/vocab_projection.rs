@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::device::Device;
 use crate::error::{ProjectError, Result};
 use crate::kernel::{multiply, multiply_threaded};
 use crate::moments::Moments;
@@ -81,6 +82,8 @@ pub struct Projection<'a> {
     pub filter: TokenFilter<'a>,
     /// Block sizes of the fused loop.
     pub tiling: Tiling,
+    /// Where the GEMM runs; selection is always on the CPU.
+    pub device: Device,
 }
 
 /// Scores every row of `query.vectors` against the tokens of
@@ -101,6 +104,7 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
         k,
         filter,
         tiling,
+        device,
     } = *query;
     if k == 0 {
         return Err(ProjectError::ZeroK);
@@ -149,7 +153,35 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
             moments: Moments::default(),
         })
         .collect();
-    let score_chunk = |lists: &mut [Lists], chunk: MatrixView<'_>, first, last| {
+    let gpu: Option<Gpu> = match device {
+        Device::Cpu => None,
+        #[cfg(feature = "cuda")]
+        Device::Cuda(ordinal) => Some(crate::cuda::Gpu::open(ordinal, vectors)?),
+        #[cfg(not(feature = "cuda"))]
+        Device::Cuda(_) => return Err(ProjectError::NoCuda),
+    };
+    let score_chunk = |lists: &mut [Lists], chunk: MatrixView<'_>, first, last| -> Result<()> {
+        #[cfg(feature = "cuda")]
+        if let Some(gpu) = &gpu {
+            // One SGEMM per block of vectors against the whole chunk; the
+            // CPU threads select from its rows.
+            let on_device = gpu.upload(chunk)?;
+            let flags = filter.flags(first, chunk.rows);
+            for (index, lists) in lists.chunks_mut(tiling.vectors.max(1)).enumerate() {
+                let start = index * tiling.vectors.max(1);
+                let scores = gpu.scores(start, lists.len(), &on_device)?;
+                lists
+                    .par_iter_mut()
+                    .zip(scores.par_chunks(chunk.rows.max(1)))
+                    .for_each(|(lists, row)| offer_row(lists, row, first, filter, flags));
+                if last {
+                    progress(lists.len());
+                }
+            }
+            return Ok(());
+        }
+        #[cfg(not(feature = "cuda"))]
+        let _ = &gpu;
         lists
             .par_chunks_mut(block)
             .enumerate()
@@ -161,9 +193,10 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
                     progress(lists.len());
                 }
             });
+        Ok(())
     };
     match embedding {
-        Embedding::Dense(view) => score_chunk(&mut lists, view.rows_range(0, tokens), 0, true),
+        Embedding::Dense(view) => score_chunk(&mut lists, view.rows_range(0, tokens), 0, true)?,
         Embedding::Decoded(source) => {
             let chunk = (tiling.decoded_chunk / embedding.cols().max(1) / tile).max(1) * tile;
             let mut buffer = vec![0f32; chunk.min(tokens) * embedding.cols()];
@@ -172,7 +205,7 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
                 let decoded = &mut buffer[..count * embedding.cols()];
                 read_chunk(source, first, decoded)?;
                 let view = MatrixView::row_major(decoded, count, embedding.cols());
-                score_chunk(&mut lists, view, first, first + count == tokens);
+                score_chunk(&mut lists, view, first, first + count == tokens)?;
             }
         }
     }
@@ -185,6 +218,12 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
         })
         .collect())
 }
+
+/// The GPU a projection runs on; builds without CUDA have none to open.
+#[cfg(feature = "cuda")]
+type Gpu = crate::cuda::Gpu;
+#[cfg(not(feature = "cuda"))]
+type Gpu = std::convert::Infallible;
 
 /// What one vector gathers while its scores stream past.
 struct Lists {
@@ -249,14 +288,26 @@ fn score_block(
         let flags = filter.flags(first + start, width);
         for (r, lists) in lists.iter_mut().enumerate() {
             let row = &tile_scores[r * width..(r + 1) * width];
-            // The tile is still in cache: summing it costs a few flops per
-            // score beside the d of the GEMM.
-            lists.moments.add_row(row, flags);
-            offer_extremes(&mut lists.top, &mut lists.bottom, row, first + start, |t| {
-                filter.allows(t)
-            });
+            offer_row(lists, row, first + start, filter, flags);
         }
     }
+}
+
+/// One vector's scores of tokens `first..first + row.len()`, added to its
+/// moments and offered to its reservoirs.
+fn offer_row(
+    lists: &mut Lists,
+    row: &[f32],
+    first: usize,
+    filter: TokenFilter<'_>,
+    flags: Option<&[bool]>,
+) {
+    // The scores are still in cache: summing them costs a few flops per
+    // score beside the d of the GEMM.
+    lists.moments.add_row(row, flags);
+    offer_extremes(&mut lists.top, &mut lists.bottom, row, first, |t| {
+        filter.allows(t)
+    });
 }
 
 /// `out[r, j] = vectors[r] · embedding[first + j]`, row-major `rows × width`.
@@ -339,6 +390,7 @@ mod tests {
                 tokens: vocab,
                 k,
                 filter: TokenFilter::only(&allowed),
+                device: Device::Cpu,
                 tiling,
             },
             &|_| {},
@@ -412,6 +464,7 @@ mod tests {
                     tokens,
                     k,
                     filter: TokenFilter::only(&allowed),
+                    device: Device::Cpu,
                     tiling,
                 },
                 &|_| {},
@@ -450,6 +503,7 @@ mod tests {
                 tokens: vocab,
                 k,
                 filter: TokenFilter::all(),
+                device: Device::Cpu,
                 tiling: Tiling::default(),
             },
             &|_| {},
@@ -473,6 +527,7 @@ mod tests {
                 tokens: 6,
                 k: 3,
                 filter: TokenFilter::all(),
+                device: Device::Cpu,
                 tiling: Tiling {
                     vectors: 1,
                     tokens: 2,
@@ -506,6 +561,7 @@ mod tests {
                 tokens: 200,
                 k: 5,
                 filter: TokenFilter::all(),
+                device: Device::Cpu,
                 tiling: Tiling {
                     vectors: 1,
                     tokens: 200,
@@ -532,6 +588,7 @@ mod tests {
                 tokens: 2,
                 k: 1,
                 filter: TokenFilter::all(),
+                device: Device::Cpu,
                 tiling: Tiling::default(),
             },
             &|_| {},
@@ -552,6 +609,7 @@ mod tests {
                     tokens: 2,
                     k,
                     filter: TokenFilter::all(),
+                    device: Device::Cpu,
                     tiling: Tiling::default(),
                 },
                 &|_| {},

@@ -132,6 +132,9 @@ pub struct Options {
     /// each (`bf16 (291)`; a quantised GGUF: `q4_1 (210), f32 (61), q8_0 (1)`).
     #[serde(default)]
     pub weights_encoding: String,
+    /// Where the neuron stage's GEMM ran (`cpu`, `cuda:0`).
+    #[serde(default = "cpu")]
+    pub device: String,
     /// Which embedding each side of a list was read through.
     pub embedding: EmbeddingChoice,
     /// Whether norm gains were folded into the weights.
@@ -147,6 +150,11 @@ pub struct Options {
     /// index reads word forms from, every time it is built; `None` when the
     /// index has none.
     pub word_forms: Option<PathBuf>,
+}
+
+/// The device of manifests written before devices were recorded.
+fn cpu() -> String {
+    "cpu".to_string()
 }
 
 /// A non-empty range of layers, `start..end` with `end` excluded, as in Rust.

@@ -162,6 +162,7 @@ impl Record<'_> {
                 threads: rayon::current_num_threads(),
                 weights_format: self.files.weights_format.as_str().to_string(),
                 weights_encoding: self.weights_encoding.to_string(),
+                device: config.device.to_string(),
                 embedding: config.embedding,
                 fold_norm: config.fold_norm,
                 qk_offset: config.qk_offset,

@@ -139,6 +139,7 @@ impl Stages<'_> {
                             tokens: self.tokens,
                             k: self.config.k,
                             filter: self.token_filter(),
+                            device: self.config.device,
                             tiling: Tiling::default(),
                         },
                         &advance,
