@@ -631,3 +631,37 @@ fn malformed_queries_are_named() {
         assert_error(&output, 1, &[needle]);
     }
 }
+
+/// `--device cuda` in a build without the `cuda` feature is refused before
+/// anything is written, saying how to build one that has it; an unknown
+/// device is a usage error.
+#[test]
+fn a_device_this_build_lacks_is_refused_up_front() {
+    if glossa_project::Device::CUDA_BUILT {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let model = shipped_model_dir();
+    let model = model.to_str().unwrap();
+    let output = glossa(
+        &[
+            "extract", "--model", model, "--out", "out", "--device", "cuda",
+        ],
+        tmp.path(),
+        &[],
+    );
+    assert_error(&output, 1, &["built without CUDA", "--features cuda"]);
+    assert!(!tmp.path().join("out").exists());
+    let output = glossa(
+        &[
+            "extract", "--model", model, "--out", "out", "--device", "gpu",
+        ],
+        tmp.path(),
+        &[],
+    );
+    assert_error(
+        &output,
+        2,
+        &["unknown device \"gpu\"", "cpu, cuda or cuda:N"],
+    );
+}

@@ -28,6 +28,12 @@ pub enum PipelineError {
     #[error(transparent)]
     Index(#[from] glossa_index::Error),
 
+    #[error("could not start the threads of the head stage")]
+    ThreadPool {
+        #[source]
+        source: rayon::ThreadPoolBuildError,
+    },
+
     #[error("cannot read the word-form dictionary {path} (.aff and .dic) the search index is built with")]
     WordForms {
         path: PathBuf,

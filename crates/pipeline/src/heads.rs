@@ -57,11 +57,46 @@ pub(crate) fn layer_circuits(
     settings: &CircuitSettings<'_>,
     advance: &(dyn Fn(usize) + Sync),
 ) -> Result<Vec<CircuitResult>> {
-    let (tokens, filter) = (settings.tokens, settings.pairs);
+    let tokens = settings.tokens;
     let shape = model.shape;
     let tasks: Vec<(usize, Circuit)> = (0..shape.heads)
         .flat_map(|h| [(h, Circuit::Vo), (h, Circuit::Qk)])
         .collect();
+    let in_flight = circuits_in_flight(tokens, shape.d_head, shape.d_model);
+    if in_flight < rayon::current_num_threads() {
+        // Fewer circuits at once than threads: each holds its two factors.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(in_flight)
+            .build()
+            .map_err(|source| crate::error::PipelineError::ThreadPool { source })?;
+        return pool.install(|| compute_circuits(model, layer, settings, advance, tasks));
+    }
+    compute_circuits(model, layer, settings, advance, tasks)
+}
+
+/// Memory the circuits computed at once may hold between them: a model of
+/// any size keeps its head stage within the checkpoint + 1 GiB.
+const CIRCUIT_MEMORY: usize = 512 << 20;
+
+/// How many circuits may be computed at once within [`CIRCUIT_MEMORY`]:
+/// each holds its two `tokens × d_head` factors and one chunk of embedding
+/// rows (an 8B model's 128256 × 128 factors are 66 MB each; GPT-2 medium's,
+/// 13 MB).
+fn circuits_in_flight(tokens: usize, d_head: usize, d_model: usize) -> usize {
+    let per_circuit = 4 * (2 * tokens * d_head + FACTOR_CHUNK * d_model);
+    (CIRCUIT_MEMORY / per_circuit.max(1)).max(1)
+}
+
+/// Both circuits of the heads in `tasks`, on the current thread pool.
+fn compute_circuits(
+    model: &Model,
+    layer: usize,
+    settings: &CircuitSettings<'_>,
+    advance: &(dyn Fn(usize) + Sync),
+    tasks: Vec<(usize, Circuit)>,
+) -> Result<Vec<CircuitResult>> {
+    let (tokens, filter) = (settings.tokens, settings.pairs);
+    let shape = model.shape;
     tasks
         .into_par_iter()
         .map(|(head, circuit)| {
@@ -159,3 +194,20 @@ fn factor(embedding: &Matrix, tokens: usize, w: &Matrix) -> Result<Vec<f32>> {
 /// task decoding an encoded embedding holds one such chunk (8 MB at
 /// d_model 1024, 32 MB at 4096).
 const FACTOR_CHUNK: usize = 2048;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_models_compute_fewer_circuits_at_once() {
+        // Llama-3-8B: two 66 MB factors and a 32 MB chunk each.
+        let llama = circuits_in_flight(128256, 128, 4096);
+        assert_eq!(llama, 3);
+        assert!(llama * 4 * (2 * 128256 * 128 + FACTOR_CHUNK * 4096) <= CIRCUIT_MEMORY);
+        // sdadas/polish-gpt2-medium: 34 MB a circuit, 15 at once.
+        assert_eq!(circuits_in_flight(51200, 64, 1024), 15);
+        // Never none, however large.
+        assert_eq!(circuits_in_flight(1 << 24, 1 << 10, 1 << 14), 1);
+    }
+}

@@ -5,8 +5,7 @@
 use divan::Bencher;
 use glossa_project::{
     gemm_floor, project, top_pairs, Device, Embedding, MatrixView, PairQuery, Projection, Pruning,
-    Tiling,
-    TokenFilter,
+    Tiling, TokenFilter,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
