@@ -35,7 +35,7 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Project every neuron and attention head through the embedding; write tables and index.
-    Extract(ExtractArgs),
+    Extract(Box<ExtractArgs>),
     /// Join the shards of `extract --layers` into one dataset, as one unsharded run writes it.
     Merge(MergeArgs),
     /// Find the neuron and head lists that contain a token (or a pair of tokens).

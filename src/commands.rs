@@ -24,7 +24,7 @@ const PIPELINES_DIR: &str = "pipelines";
 
 pub fn run(args: Args) -> Result<()> {
     match args.command {
-        Command::Extract(extract_args) => run_extract(extract_args),
+        Command::Extract(extract_args) => run_extract(*extract_args),
         Command::Merge(merge_args) => run_merge(merge_args),
         Command::Search(search_args) => run_search(search_args),
         Command::Show(show) => match show.unit {
