@@ -94,23 +94,10 @@ fn main() -> Result<()> {
     };
     let model_dir = args.dir.join(name);
     ensure_model(&model_dir, args.quick)?;
-    let glossa = match &args.glossa {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?.with_file_name("glossa"),
-    };
-    ensure!(
-        glossa.is_file(),
-        "no glossa binary at {}: build it first (make bench does)",
-        glossa.display()
-    );
+    let glossa = glossa_binary(&args)?;
 
     let checkpoint_bytes = std::fs::metadata(model_dir.join("model.safetensors"))?.len();
-    println!(
-        "machine      {} | {} threads | AVX-512F {}",
-        cpu_model(),
-        rayon::current_num_threads(),
-        if has_avx512() { "yes" } else { "no" }
-    );
+    print_machine();
     let extraction = extract(
         &glossa,
         &model_dir,
@@ -614,6 +601,30 @@ fn memory_lines(extraction: &Extraction, checkpoint_bytes: u64) {
     );
 }
 
+/// The glossa binary to benchmark: `--glossa`, or the one beside this one.
+fn glossa_binary(args: &Args) -> Result<PathBuf> {
+    let glossa = match &args.glossa {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("glossa"),
+    };
+    ensure!(
+        glossa.is_file(),
+        "no glossa binary at {}: build it first (make bench does)",
+        glossa.display()
+    );
+    Ok(glossa)
+}
+
+/// The line that says what the numbers were measured on.
+fn print_machine() {
+    println!(
+        "machine      {} | {} threads | AVX-512F {}",
+        cpu_model(),
+        rayon::current_num_threads(),
+        if has_avx512() { "yes" } else { "no" }
+    );
+}
+
 fn gigabytes(bytes: u64) -> String {
     format!("{:.2} GB", bytes as f64 / 1e9)
 }
@@ -659,16 +670,8 @@ fn scaled(args: &Args, name: &str) -> Result<()> {
         std::fs::rename(&partial, &dir)?;
         println!("generated    in {:.0} s", started.elapsed().as_secs_f64());
     }
-    let glossa = match &args.glossa {
-        Some(path) => path.clone(),
-        None => std::env::current_exe()?.with_file_name("glossa"),
-    };
-    println!(
-        "machine      {} | {} threads | AVX-512F {}",
-        cpu_model(),
-        rayon::current_num_threads(),
-        if has_avx512() { "yes" } else { "no" }
-    );
+    let glossa = glossa_binary(args)?;
+    print_machine();
     let extraction = extract(
         &glossa,
         &dir,
