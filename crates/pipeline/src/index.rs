@@ -10,8 +10,10 @@ use glossa_tables::{
 
 use crate::error::{PipelineError, Result};
 
-/// Memory the index build may use.
-const INDEX_MEMORY_BUDGET: usize = 256 << 20;
+/// Memory the index build may use: it runs after the stages have let their
+/// weights go, but beside what the run still holds, all within 1 GiB of an
+/// 8B model's checkpoint.
+const INDEX_MEMORY_BUDGET: usize = 128 << 20;
 
 /// Builds the search index of the dataset of `layout` from its neuron and
 /// head tables (`tables` lists the dataset's files), with the word forms of

@@ -110,6 +110,8 @@ fn run_stages(
         )?),
         None => None,
     };
+    // The tokenizer (a large vocabulary's merges and maps) is done with.
+    drop(tokenizer);
     let corpus_seconds = started.elapsed().as_secs_f64();
     let allowed = allowed(&vocabulary, filters, corpus.as_deref());
     let selectable = allowed
