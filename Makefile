@@ -11,7 +11,9 @@ ARGS ?=
 PYTHON ?= python3
 VENV ?= .venv
 
-GLOSSA := target/debug/glossa
+# cargo builds under CARGO_TARGET_DIR when it is set; the tests run that binary.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+GLOSSA := $(TARGET_DIR)/debug/glossa
 OUT_FLAG := $(if $(OUT),--out $(OUT),)
 
 .PHONY: build extract test test-rust test-python python-deps lint shipped-model clean-data verify-trained verify-smollm2 battery bench bench-kernels fuzz
@@ -27,9 +29,9 @@ test: test-rust test-python
 test-rust:
 	cargo test --workspace --locked
 
-# DuckDB and polars read the tables exactly as a user would.
+# DuckDB, polars and Hugging Face `datasets` read the tables exactly as a user would.
 test-python: build python-deps
-	$(VENV)/bin/python -m pytest -q tests/python
+	GLOSSA=$(abspath $(GLOSSA)) $(VENV)/bin/python -m pytest -q tests/python
 
 python-deps: $(VENV)/.installed
 

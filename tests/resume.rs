@@ -139,6 +139,11 @@ fn assert_identical_to_reference(dir: &Path) {
         assert!(a == b, "{name} differs from the uninterrupted run's");
     }
     assert_eq!(manifest_tables(dir), manifest_tables(reference()));
+    let card = |dir: &Path| std::fs::read(Layout::new(dir).card()).unwrap();
+    assert!(
+        card(dir) == card(reference()),
+        "the card differs from the uninterrupted run's"
+    );
     let verified = glossa(&["verify", "--data", dir.to_str().unwrap()], dir);
     assert!(
         verified.status.success(),
@@ -437,6 +442,20 @@ fn verify_names_every_kind_of_damage() {
                 .unwrap();
             }),
             "neurons/layer-007.parquet is not in the manifest",
+        ),
+        (
+            "edited-card",
+            Box::new(|d: &Path| {
+                let mut card = std::fs::read_to_string(d.join("README.md")).unwrap();
+                card.push_str("\nOur own notes.\n");
+                std::fs::write(d.join("README.md"), card).unwrap();
+            }),
+            "README.md differs from the card the manifest records",
+        ),
+        (
+            "no-card",
+            Box::new(|d: &Path| std::fs::remove_file(d.join("README.md")).unwrap()),
+            "README.md is missing",
         ),
         (
             "no-manifest",

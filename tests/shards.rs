@@ -151,6 +151,12 @@ fn assert_same_dataset(merged: &Path, full: &Path) {
     }
     let (a, b) = (manifest(merged), manifest(full));
     assert_eq!(a.tables, b.tables, "tables, their order, sizes and hashes");
+    assert_eq!(a.card, b.card, "the dataset card");
+    assert!(
+        std::fs::read(Layout::new(merged).card()).unwrap()
+            == std::fs::read(Layout::new(full).card()).unwrap(),
+        "the card differs from the unsharded run's"
+    );
     assert_eq!(a.row_counts, b.row_counts);
     assert_eq!(
         (&a.inputs, &a.shape, &a.vocabulary, a.schema_version),

@@ -24,9 +24,9 @@ from gguf import GGUFWriter, TokenType
 from gguf.constants import GGML_QUANT_SIZES
 from gguf.quants import dequantize, quantize
 
-ROOT = Path(__file__).resolve().parents[2]
-GLOSSA = ROOT / "target" / "debug" / "glossa"
-TOKENIZER = ROOT / "data" / "models" / "tiny-polish-gpt2" / "tokenizer.json"
+from conftest import GLOSSA, MODEL
+
+TOKENIZER = MODEL / "tokenizer.json"
 
 LAYERS, D, HEADS, KV_HEADS, D_FF = 2, 256, 4, 2, 512
 DH = D // HEADS
@@ -97,6 +97,7 @@ def write_gguf(path: Path, kind, seed: int):
     writer.add_head_count_kv(KV_HEADS)
     writer.add_rope_freq_base(10000.0)
     writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_license("MIT")
     vocab = tokenizer_metadata(writer)
     reference = {}
 
@@ -160,6 +161,9 @@ def test_gguf_lists_match_float64_reference(tmp_path, kind):
     assert manifest["options"]["weights_format"] == "gguf"
     expected = "f32" if kind in (Q.F32,) else kind.name.lower()
     assert expected in manifest["options"]["weights_encoding"]
+    # general.license is the model's licence, which the dataset card declares.
+    assert manifest["license"] == "MIT"
+    assert 'license: "mit"' in (out / "README.md").read_text()
 
     E = w["token_embd.weight"]
     checked = 0

@@ -4,29 +4,9 @@ Runs the debug binary built by `make build` on the shipped model.
 """
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import duckdb
 import polars as pl
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-GLOSSA = ROOT / "target" / "debug" / "glossa"
-MODEL = ROOT / "data" / "models" / "tiny-polish-gpt2"
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ds") / "tiny"
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    subprocess.run(
-        [str(GLOSSA), "extract", "--quiet", "--model", str(MODEL), "--out", str(out)],
-        check=True,
-        env=env,
-    )
-    return out
 
 
 def manifest(dataset):

@@ -185,6 +185,17 @@ impl GgufFile {
         })
     }
 
+    /// `general.license`, if the file declares one.
+    pub(crate) fn license(&self) -> Option<String> {
+        let license = self
+            .content
+            .metadata
+            .get("general.license")?
+            .to_string()
+            .ok()?;
+        Some(license.clone()).filter(|l| !l.trim().is_empty())
+    }
+
     fn value(&self, key: &str) -> Result<&Value> {
         self.content
             .metadata

@@ -17,6 +17,7 @@ const SAFETENSORS: &str = "model.safetensors";
 const SHARD_INDEX: &str = "model.safetensors.index.json";
 const PICKLE: &str = "pytorch_model.bin";
 const GGUF_EXTENSION: &str = "gguf";
+const MODEL_CARD: &str = "README.md";
 
 /// A model as the user names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,6 +112,9 @@ pub struct ModelFiles {
     pub weights: Vec<PathBuf>,
     /// The hub commit the files come from; `None` for a local directory.
     pub commit: Option<String>,
+    /// The model card (`README.md`) beside the weights, if there is one. Only
+    /// its licence is read: it is not an input of the tables.
+    pub card: Option<PathBuf>,
 }
 
 impl ModelFiles {
@@ -123,6 +127,21 @@ impl ModelFiles {
             .collect();
         all.extend(self.weights.iter().map(PathBuf::as_path));
         all
+    }
+
+    /// The licence the model declares: its card's `license` (the
+    /// `license_name` of an `other` licence), else a GGUF file's
+    /// `general.license`; `None` when neither says.
+    pub fn license(&self) -> Option<String> {
+        let from_card = self
+            .card
+            .as_deref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|text| declared_license(&text));
+        from_card.or_else(|| match (self.weights_format, self.weights.first()) {
+            (WeightsFormat::Gguf, Some(path)) => GgufFile::open(path).ok()?.license(),
+            _ => None,
+        })
     }
 
     /// The model's tokenizer: its `tokenizer.json`, or the one a GGUF
@@ -151,6 +170,42 @@ impl ModelFiles {
     }
 }
 
+/// The licence a model card's YAML front matter declares: `license`, or
+/// `license_name` where `license` is `other`, as the hub writes them.
+fn declared_license(card: &str) -> Option<String> {
+    let mut lines = card.lines();
+    if lines.next()?.trim_end() != "---" {
+        return None;
+    }
+    let mut keys = std::collections::HashMap::new();
+    let mut lines = lines.take_while(|line| line.trim_end() != "---").peekable();
+    while let Some(line) = lines.next() {
+        // Top-level keys only; a list's first item stands for it (`license:\n- mit`).
+        let Some((key, value)) = line.split_once(':').filter(|_| !line.starts_with(' ')) else {
+            continue;
+        };
+        let mut value = value.trim().to_string();
+        if value.is_empty() {
+            if let Some(item) = lines.peek().and_then(|l| l.trim_start().strip_prefix("- ")) {
+                value = item.trim().to_string();
+            }
+        }
+        let value = value.trim_matches(|c| c == '"' || c == '\'').to_string();
+        if !value.is_empty() {
+            keys.insert(key.trim().to_string(), value);
+        }
+    }
+    match keys.get("license").map(String::as_str) {
+        Some("other") => keys.get("license_name").or(keys.get("license")).cloned(),
+        _ => keys.get("license").cloned(),
+    }
+}
+
+/// The model card beside a model's files, if there is one.
+fn card_in(dir: &Path) -> Option<PathBuf> {
+    Some(dir.join(MODEL_CARD)).filter(|card| card.is_file())
+}
+
 /// Whether `path` names a GGUF file.
 fn is_gguf(path: &Path) -> bool {
     path.extension()
@@ -167,6 +222,7 @@ fn gguf_files(path: &Path) -> ModelFiles {
         weights_format: WeightsFormat::Gguf,
         weights: vec![path.to_path_buf()],
         commit: None,
+        card: path.parent().and_then(card_in),
     }
 }
 
@@ -235,6 +291,7 @@ fn resolve_local(dir: &Path) -> Result<ModelFiles> {
         weights_format,
         weights,
         commit: None,
+        card: card_in(dir),
     })
 }
 
@@ -275,6 +332,11 @@ fn resolve_hub(
         weights_format,
         weights,
         commit: Some(repo.commit().to_string()),
+        // The licence is worth a small download, never a failed run.
+        card: repo
+            .has(MODEL_CARD)
+            .then(|| repo.fetch(MODEL_CARD, progress).ok())
+            .flatten(),
     })
 }
 
@@ -310,4 +372,31 @@ fn shard_names(index: &Path) -> Result<Vec<String>> {
     }
     shards.sort();
     Ok(shards)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_licence_comes_from_the_cards_front_matter() {
+        let card = |yaml: &str| declared_license(&format!("---\n{yaml}\n---\n\n# A model\n"));
+        assert_eq!(card("license: apache-2.0").as_deref(), Some("apache-2.0"));
+        assert_eq!(
+            card("language: pl\nlicense: \"mit\"").as_deref(),
+            Some("mit")
+        );
+        assert_eq!(
+            card("license: other\nlicense_name: llama3\nlicense_link: LICENSE").as_deref(),
+            Some("llama3")
+        );
+        assert_eq!(card("license: other").as_deref(), Some("other"));
+        assert_eq!(
+            card("license:\n- cc-by-4.0\n- mit").as_deref(),
+            Some("cc-by-4.0")
+        );
+        assert_eq!(card("tags:\n  license: mit"), None, "only a top-level key");
+        assert_eq!(card("language: en"), None);
+        assert_eq!(declared_license("# No front matter\nlicense: mit\n"), None);
+    }
 }

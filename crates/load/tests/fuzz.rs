@@ -113,6 +113,7 @@ fn load(dir: &Path, config: &Value, weights: &[u8]) -> Result<(), LoadError> {
         weights_format: WeightsFormat::Safetensors,
         weights: vec![weights_path],
         commit: None,
+        card: None,
     };
     let model = Model::load(&files)?;
     assert_eq!(model.layers.len(), model.shape.layers);

@@ -429,7 +429,7 @@ fn write_merged(
     manifest.tables = tables;
     manifest.row_counts = row_counts;
     manifest.timings = timings;
-    manifest.write(layout)?;
+    manifest.write_with_card(layout)?;
     journal.finish()?;
     Ok(Summary {
         dir: layout.dir().to_path_buf(),

@@ -245,6 +245,7 @@ fn remove_outputs(layout: &Layout) -> Result<()> {
     for table in [Table::Tokens, Table::TokenList, Table::HeadSummary] {
         remove_file(&layout.table(table))?;
     }
+    remove_file(&layout.card())?;
     for kind in TableKind::PER_LAYER {
         let Ok(entries) = std::fs::read_dir(layout.layer_dir(kind)) else {
             continue;

@@ -1,11 +1,11 @@
 //! Can a dataset be trusted? Every check `glossa verify` makes.
 //!
 //! A dataset is trusted when its manifest is there and readable, of a schema
-//! version this build reads, every file it lists is present with the size,
-//! sha256 and row count it records, the row counts agree with the run's shape
-//! and options, no table file lies beside them unlisted, no run is writing or
-//! half-wrote the directory, and the search index holds exactly the entries
-//! of the tables.
+//! version this build reads, every file it lists (the dataset card among
+//! them) is present with the size, sha256 and row count it records, the row
+//! counts agree with the run's shape and options, no table file lies beside
+//! them unlisted, no run is writing or half-wrote the directory, and the
+//! search index holds exactly the entries of the tables.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -163,6 +163,7 @@ pub fn verify(dir: &Path) -> Verification {
     );
 
     check_files(&mut report, &layout, &manifest);
+    check_card(&mut report, &layout, &manifest);
     check_rows(&mut report, &manifest);
     check_scores(&mut report, &layout, &manifest);
     check_z(&mut report, &layout, &manifest);
@@ -232,6 +233,40 @@ fn check_files(report: &mut Verification, layout: &Layout, manifest: &Manifest) 
         format!(
             "{} files, {bytes} bytes: sizes, sha256 and row counts match the manifest",
             manifest.tables.len()
+        ),
+        problems,
+    );
+}
+
+/// The dataset card is there with the size and sha256 the manifest records.
+fn check_card(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
+    let Some(card) = &manifest.card else {
+        report.check(
+            "card",
+            "no dataset card: the dataset was written before glossa wrote them".into(),
+            Vec::new(),
+        );
+        return;
+    };
+    let problems = match sha256_file(&layout.card()) {
+        Err(_) if !layout.card().exists() => vec![format!(
+            "{} is missing; extract the dataset again",
+            card.path
+        )],
+        Err(error) => vec![chain(&error)],
+        Ok((sha256, bytes)) if (sha256.as_str(), bytes) != (card.sha256.as_str(), card.bytes) => {
+            vec![format!(
+                "{} differs from the card the manifest records (it was edited after the extraction); extract the dataset again, or merge it again, to rewrite it",
+                card.path
+            )]
+        }
+        Ok(_) => Vec::new(),
+    };
+    report.check(
+        "card",
+        format!(
+            "{}, {} bytes: the dataset card the manifest records",
+            card.path, card.bytes
         ),
         problems,
     );

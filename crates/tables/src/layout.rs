@@ -5,6 +5,7 @@
 //! | path | what |
 //! | --- | --- |
 //! | `manifest.json` | what produced the dataset, every table's hash and row count; written last |
+//! | `README.md` | the dataset card: what the tables are, for people and for the Hugging Face hub |
 //! | `tokens.parquet` | one row per token of the tokenizer |
 //! | `token_list.parquet` | the corpus tokens a run was restricted to (only with a token list) |
 //! | `neurons/layer-NNN.parquet` | every neuron list of one layer |
@@ -94,6 +95,39 @@ impl TableKind {
             TableKind::Heads => schema::heads(),
             TableKind::HeadSummary => schema::head_summary(),
             TableKind::NeuronSummary => schema::neuron_summary(),
+        }
+    }
+
+    /// What one row of this kind is, in a line.
+    pub fn about(self) -> &'static str {
+        match self {
+            TableKind::Tokens => "one row per token of the tokenizer",
+            TableKind::TokenList => {
+                "the corpus tokens the run was restricted to, most frequent first"
+            }
+            TableKind::Neurons => {
+                "one row per entry of a neuron's list: the tokens a key, value or gate vector scores highest (top) and lowest (bottom)"
+            }
+            TableKind::NeuronSummary => {
+                "one row per neuron and side: the mean and spread of its scores over every selectable token, which its lists' z are read against"
+            }
+            TableKind::Heads => {
+                "one row per entry of a head's list: the token pairs its VO and QK circuits score highest (top) and lowest (bottom)"
+            }
+            TableKind::HeadSummary => {
+                "one row per head and circuit: the circuit matrix's norm, extremes, copying score, and the mean and spread of its entries"
+            }
+        }
+    }
+
+    /// The files of this kind as a glob relative to the dataset directory
+    /// (`neurons/layer-*.parquet`, `tokens.parquet`), as a dataset card's
+    /// `data_files` name them.
+    pub fn files_pattern(self) -> String {
+        if self.per_layer() {
+            format!("{self}/{LAYER_FILES}")
+        } else {
+            format!("{self}.parquet")
         }
     }
 
@@ -199,6 +233,9 @@ fn layer_file(layer: usize) -> String {
     format!("layer-{layer:03}.parquet")
 }
 
+/// Every [`layer_file`], as a glob.
+const LAYER_FILES: &str = "layer-*.parquet";
+
 /// Every path of the dataset in one directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
@@ -219,6 +256,11 @@ impl Layout {
     /// `manifest.json`.
     pub fn manifest(&self) -> PathBuf {
         self.dir.join("manifest.json")
+    }
+
+    /// `README.md`, the dataset card.
+    pub fn card(&self) -> PathBuf {
+        self.dir.join(CARD)
     }
 
     /// Whether the directory holds a finished dataset (the manifest is
@@ -278,6 +320,9 @@ impl Layout {
 
 /// The run directory's name.
 const RUN_DIR: &str = ".glossa-run";
+
+/// The dataset card's name, where the Hugging Face hub looks for it.
+pub(crate) const CARD: &str = "README.md";
 
 #[cfg(test)]
 mod tests {

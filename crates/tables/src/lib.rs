@@ -2,8 +2,9 @@
 //!
 //! A dataset directory holds `tokens.parquet`, `neurons/layer-NNN.parquet`,
 //! `neuron_summary/layer-NNN.parquet` and `heads/layer-NNN.parquet` (one
-//! file per layer), `head_summary.parquet`,
-//! the search index, and `manifest.json`, written last, which records what
+//! file per layer), `head_summary.parquet`, the search index, the dataset
+//! card `README.md` (a Hugging Face dataset's configs and every
+//! column's meaning), and `manifest.json`, written last, which records what
 //! produced the tables and every file's hash and row count ([`Manifest`],
 //! typed throughout, its schema version checked at every read).
 //! [`Layout`] owns every path of a dataset, [`Table`] and [`TableKind`]
@@ -13,6 +14,7 @@
 
 pub use arrow_array::RecordBatch;
 pub use arrow_schema::SchemaRef;
+pub use card::CardRecord;
 pub use columns::MAX_LIST_LEN;
 pub use error::{Result, TableError};
 pub use heads::{
@@ -37,6 +39,7 @@ pub use tokens::{
     is_token_list, read_token_list, read_tokens, token_list_batch, tokens_batch, TokenRow,
 };
 
+mod card;
 pub mod schema;
 
 mod columns;

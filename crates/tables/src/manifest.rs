@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::card::{write_card, CardRecord};
 use crate::error::{Result, TableError};
 use crate::layout::{Layout, TableKind};
 use crate::parquet_io::{write_atomically, FileRecord};
@@ -31,6 +32,10 @@ pub struct Manifest {
     pub revision: Option<String>,
     /// Commit the revision resolved to (hub models).
     pub commit: Option<String>,
+    /// The licence the model declares (its model card's `license`, or a
+    /// GGUF file's `general.license`); `None` when it declares none.
+    #[serde(default)]
+    pub license: Option<String>,
     /// The architecture the checkpoint was read as (`gpt2`, ...).
     pub architecture: String,
     /// sha256 of every input file, by file name.
@@ -43,6 +48,10 @@ pub struct Manifest {
     pub vocabulary: Vocabulary,
     /// Every table file, in order.
     pub tables: Vec<FileRecord>,
+    /// The dataset card, `README.md`, written just before the manifest from
+    /// what it records; `None` in datasets written before cards were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardRecord>,
     /// Rows per table kind.
     pub row_counts: BTreeMap<TableKind, u64>,
     /// Seconds per stage.
@@ -340,8 +349,15 @@ struct VersionOnly {
 }
 
 impl Manifest {
+    /// Writes the dataset card (recording it here) and then the manifest,
+    /// last, atomically into the dataset of `layout`.
+    pub fn write_with_card(&mut self, layout: &Layout) -> Result<()> {
+        self.card = Some(write_card(layout, self)?);
+        self.write(layout)
+    }
+
     /// Writes the manifest atomically into the dataset of `layout`.
-    pub fn write(&self, layout: &Layout) -> Result<()> {
+    fn write(&self, layout: &Layout) -> Result<()> {
         let path = layout.manifest();
         let text = serde_json::to_string_pretty(self)
             .expect("a manifest has string keys and finite numbers only");

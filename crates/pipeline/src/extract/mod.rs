@@ -190,7 +190,7 @@ fn run_stages(
     ledger.time("index", started);
 
     let mut books = ledger.close();
-    let manifest = Record {
+    let mut manifest = Record {
         config,
         source,
         files: &files,
@@ -204,7 +204,7 @@ fn run_stages(
         selectable,
     }
     .manifest(&mut books);
-    manifest.write(&layout)?;
+    manifest.write_with_card(&layout)?;
     books.journal.finish()?;
     Ok(Summary { dir, manifest })
 }

@@ -140,6 +140,7 @@ impl Record<'_> {
             revision: matches!(self.source, ModelSource::Hub { .. })
                 .then(|| config.revision.clone()),
             commit: self.files.commit.clone(),
+            license: self.files.license(),
             architecture: self.architecture,
             inputs: self.inputs,
             shape: shape_record(self.shape),
@@ -176,6 +177,7 @@ impl Record<'_> {
                 selectable_tokens: self.selectable,
             },
             tables: std::mem::take(&mut books.tables),
+            card: None,
             row_counts: std::mem::take(&mut books.row_counts),
             timings: std::mem::take(&mut books.timings),
         }
