@@ -41,6 +41,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Print one unit's lists.
     Show(ShowArgs),
+    /// Answer SQL over a dataset's tables (neurons, neuron_summary, heads, head_summary, tokens, token_list).
+    Query(QueryArgs),
     /// Rebuild a dataset's search index from its tables.
     Index(DataArgs),
     /// Summarise a dataset from its manifest.
@@ -63,6 +65,7 @@ impl Command {
             Command::Merge(_) => Topic::Merge,
             Command::Search(_) => Topic::Search,
             Command::Show(_) => Topic::Show,
+            Command::Query(_) => Topic::Query,
             Command::Index(_) => Topic::Index,
             Command::Info(_) => Topic::Info,
             Command::Verify(_) => Topic::Verify,
@@ -286,6 +289,30 @@ pub struct SearchArgs {
     /// One JSON object per hit and line.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// One SQL statement (polars' dialect) over the dataset's tables, each
+    /// named as its directory or file: `SELECT * FROM neurons WHERE ...`.
+    pub sql: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Output: an aligned table, CSV, JSON lines, or Parquet (to a file)
+    /// [default: from the extension of --out (.csv, .jsonl, .parquet), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<QueryFormatArg>,
+    /// Write the answer to this file (atomically) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryFormatArg {
+    Table,
+    Csv,
+    Json,
+    Parquet,
 }
 
 #[derive(Debug, clap::Args)]

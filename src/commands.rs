@@ -7,10 +7,12 @@ use anyhow::{Context, Result};
 use glossa_index::{Lookup, Search};
 use glossa_load::HubOptions;
 use glossa_pipeline::{extract, merge, verify, ExtractConfig, Observer, PipelineFile, WordForms};
-use glossa_tables::{Circuit, Polarity, Side, UnitKind};
+use glossa_query::Catalog;
+use glossa_tables::{write_atomically, Circuit, Polarity, Side, UnitKind};
 
 use crate::args::{
-    Args, Command, DataArgs, ExtractArgs, FormatArg, MergeArgs, SearchArgs, ShowUnit,
+    Args, Command, DataArgs, ExtractArgs, FormatArg, MergeArgs, QueryArgs, QueryFormatArg,
+    SearchArgs, ShowUnit,
 };
 use crate::output::emit;
 use crate::plots;
@@ -70,6 +72,7 @@ pub fn run(args: Args) -> Result<()> {
                 Ok(emit(&text)?)
             }
         },
+        Command::Query(query_args) => run_query(query_args),
         Command::Index(data) => {
             let dataset = open_dataset(&data)?;
             dataset.rebuild_index(None)?;
@@ -280,6 +283,37 @@ fn run_search(args: SearchArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(emit(&render::hits(&args.terms, &pages))?)
+}
+
+/// `glossa query`: the answer in the format asked (or that --out's
+/// extension implies), to standard output or, atomically, to --out.
+fn run_query(args: QueryArgs) -> Result<()> {
+    let format = match (args.format, &args.out) {
+        (Some(format), _) => format,
+        (None, Some(out)) => match out.extension().and_then(|e| e.to_str()) {
+            Some("csv") => QueryFormatArg::Csv,
+            Some("jsonl" | "json" | "ndjson") => QueryFormatArg::Json,
+            Some("parquet") => QueryFormatArg::Parquet,
+            _ => QueryFormatArg::Table,
+        },
+        (None, None) => QueryFormatArg::Table,
+    };
+    if format == QueryFormatArg::Parquet && args.out.is_none() {
+        anyhow::bail!("Parquet is binary and goes to a file: name one with --out FILE.parquet");
+    }
+    let dataset = open_dataset(&args.data)?;
+    let mut catalog = Catalog::open(dataset.layout(), dataset.manifest())?;
+    let answer = catalog.query(&args.sql)?;
+    let mut bytes = Vec::new();
+    answer.write(format.into(), &mut bytes)?;
+    match &args.out {
+        Some(out) => {
+            write_atomically(out, &bytes)?;
+            eprintln!("wrote {} rows to {}", answer.rows(), out.display());
+            Ok(())
+        }
+        None => Ok(emit(&String::from_utf8_lossy(&bytes))?),
+    }
 }
 
 /// The kinds of unit a search can match: the one it names, or the one its

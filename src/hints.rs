@@ -15,6 +15,7 @@ pub enum Topic {
     Merge,
     Search,
     Show,
+    Query,
     Index,
     Info,
     Verify,
@@ -30,6 +31,7 @@ pub fn hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
         .find_map(|cause| cause.downcast_ref::<PipelineError>())
         .and_then(|e| pipeline_hint(e, topic))
         .or_else(|| serve_hint(error))
+        .or_else(|| query_hint(error))
         .or_else(|| io_hint(error, topic))
 }
 
@@ -166,6 +168,17 @@ fn serve_hint(error: &anyhow::Error) -> Option<String> {
             "another program may listen there: choose another port with --bind 127.0.0.1:PORT"
         }
         E::SameName { .. } => "serve datasets from directories of different names",
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+fn query_hint(error: &anyhow::Error) -> Option<String> {
+    use glossa_query::QueryError as E;
+    let hint = match error.downcast_ref::<E>()? {
+        E::Sql { .. } | E::Panic { .. } => {
+            "the dataset's README.md describes every table and column; put the statement in single quotes so that the shell leaves it whole"
+        }
         _ => return None,
     };
     Some(hint.to_string())
