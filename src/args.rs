@@ -34,7 +34,8 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Project every neuron and attention head through the embedding; write tables and index.
-    Extract(ExtractArgs),
+    // Boxed: by far the largest variant, and parsed once.
+    Extract(Box<ExtractArgs>),
     /// Join the shards of `extract --layers` into one dataset, as one unsharded run writes it.
     Merge(MergeArgs),
     /// Find the neuron and head lists that contain a token (or a pair of tokens).
@@ -106,6 +107,11 @@ pub struct ExtractArgs {
     /// Token pairs kept at each end of every head circuit [default: 100].
     #[arg(long)]
     pub head_k: Option<usize>,
+    /// Also neuron-to-neuron connections, N at each end [default N: 20]: each
+    /// neuron's value against the keys (and gates) of every later layer's
+    /// neurons, and its key (and gate) against every earlier layer's values.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "20")]
+    pub connections: Option<usize>,
     /// Head lists skip pairs of the same token or the same text (ignoring case and Ġ).
     #[arg(long)]
     pub exclude_same: bool,

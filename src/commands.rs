@@ -26,7 +26,7 @@ const PIPELINES_DIR: &str = "pipelines";
 
 pub fn run(args: Args) -> Result<()> {
     match args.command {
-        Command::Extract(extract_args) => run_extract(extract_args),
+        Command::Extract(extract_args) => run_extract(*extract_args),
         Command::Merge(merge_args) => run_merge(merge_args),
         Command::Search(search_args) => run_search(search_args),
         Command::Show(show) => match show.unit {
@@ -42,7 +42,22 @@ pub fn run(args: Args) -> Result<()> {
                 let rows = dataset.neuron(layer, neuron)?;
                 let limit = limit.unwrap_or(format.default_limit());
                 let text = match format {
-                    FormatArg::Table => render::neuron_table(layer, neuron, &rows, bottom, limit),
+                    // The connections, where there are any, under the lists;
+                    // CSV and JSON hold the lists alone (`glossa query` reads
+                    // the connections table).
+                    FormatArg::Table => {
+                        let mut text = render::neuron_table(layer, neuron, &rows, bottom, limit);
+                        if let Some(connections) = dataset.connections(layer, neuron)? {
+                            text.push_str(&render::connections_table(
+                                layer,
+                                neuron,
+                                &connections,
+                                bottom,
+                                limit,
+                            ));
+                        }
+                        text
+                    }
                     FormatArg::Csv | FormatArg::Json => {
                         render::neuron_records(&rows, bottom, limit, format)?
                     }
@@ -116,6 +131,9 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     }
     if let Some(head_k) = args.head_k {
         config.head_k = head_k;
+    }
+    if let Some(connections) = args.connections {
+        config.connections = Some(connections);
     }
     config.neurons &= !args.no_neurons;
     config.heads &= !args.no_heads;

@@ -88,7 +88,9 @@ fn pipeline_hint(error: &PipelineError, topic: Topic) -> Option<String> {
             "`glossa verify --data SHARD` lists what is wrong; extract that shard again"
         }
         E::MergeIntoShard { .. } => "name a new directory with --out",
-        E::NothingToExtract => "--no-neurons and --no-heads together leave nothing to extract",
+        E::NothingToExtract => {
+            "--no-neurons and --no-heads together leave nothing to extract (unless --connections asks for connections)"
+        }
         E::WithoutTokenList { .. } => {
             "--max-tokens and --text-column go with --token-list; add one, or drop them"
         }
@@ -99,8 +101,13 @@ fn pipeline_hint(error: &PipelineError, topic: Topic) -> Option<String> {
         E::OutputNotEmpty { .. } => {
             "name a new or empty directory with --out, or add --force to write there anyway"
         }
-        E::InvalidListLength { .. } => "--k and --head-k take a number from 1 to 65535",
+        E::InvalidListLength { .. } => {
+            "--k, --head-k and --connections take a number from 1 to 65535"
+        }
         E::InvalidK { .. } => "lower --k, or let more tokens through --filter, --token-list and --max-tokens",
+        E::InvalidConnectionsK { .. } => {
+            "--connections N takes at most as many neurons as a layer has"
+        }
         E::InvalidHeadK { .. } => {
             "lower --head-k, or let more tokens through --filter, --token-list and --max-tokens"
         }
