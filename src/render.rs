@@ -469,7 +469,7 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
     if let Some(k) = options.connections {
         let _ = writeln!(
             out,
-            "links     yes, k = {k} neurons at each end of every connection list (values · keys and gates of other layers)"
+            "links     yes, k = {k} neurons at each end of every connection list (values · keys, and gates, of other layers)"
         );
     }
     let _ = writeln!(out, "heads     {heads}");

@@ -62,6 +62,24 @@ QUERIES = {
         SELECT layer, head, src_token, dst_token, score FROM heads
         WHERE circuit = 'qk' AND polarity = 'top' AND rank = 1
         ORDER BY score DESC, layer, head""",
+    "neurons whose key and value lists share tokens": """
+        SELECT k.layer, k.neuron, count(*) AS shared
+        FROM neurons k
+        JOIN neurons v ON k.layer = v.layer AND k.neuron = v.neuron AND k.token_id = v.token_id
+        WHERE k.side = 'key' AND v.side = 'value' AND k.polarity = 'top' AND v.polarity = 'top'
+        GROUP BY k.layer, k.neuron
+        ORDER BY shared DESC, k.layer, k.neuron
+        LIMIT 10""",
+    "each layer's strongest dieta value neuron": """
+        SELECT layer, neuron, z FROM (
+            SELECT layer, neuron, z,
+                   row_number() OVER (PARTITION BY layer ORDER BY z DESC) AS r
+            FROM neurons WHERE side = 'value' AND token = 'dieta')
+        WHERE r = 1 ORDER BY layer""",
+    "lists holding a form of a word": """
+        SELECT side, polarity, count(*) AS entries FROM neurons
+        WHERE token_id IN (SELECT token_id FROM tokens WHERE display LIKE 'diet%')
+        GROUP BY side, polarity ORDER BY side, polarity""",
     "heads by spread": """
         SELECT layer, head, circuit, pairs, std, frobenius_norm FROM head_summary
         WHERE std > 0 ORDER BY std DESC, layer, head, circuit LIMIT 8""",
