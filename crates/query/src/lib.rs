@@ -9,7 +9,8 @@
 //! JSON lines, or stores as Parquet ([`Format`]).
 //!
 //! polars is large; it is this crate's alone, so only the binary pays for
-//! it, and only with the features SQL and Parquet need.
+//! it, and only with the features that reading the tables and the SQL
+//! researchers write need (the workspace's `Cargo.toml` lists them).
 
 pub use answer::{Answer, Format};
 pub use catalog::Catalog;
