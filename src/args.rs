@@ -35,6 +35,7 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Project every neuron and attention head through the embedding; write tables and index.
+    // Boxed: by far the largest variant, and parsed once.
     Extract(Box<ExtractArgs>),
     /// Join the shards of `extract --layers` into one dataset, as one unsharded run writes it.
     Merge(MergeArgs),
@@ -42,6 +43,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Print one unit's lists.
     Show(ShowArgs),
+    /// Answer SQL over a dataset's tables (neurons, neuron_summary, heads, head_summary, tokens, token_list).
+    Query(QueryArgs),
     /// Rebuild a dataset's search index from its tables.
     Index(DataArgs),
     /// Summarise a dataset from its manifest.
@@ -64,6 +67,7 @@ impl Command {
             Command::Merge(_) => Topic::Merge,
             Command::Search(_) => Topic::Search,
             Command::Show(_) => Topic::Show,
+            Command::Query(_) => Topic::Query,
             Command::Index(_) => Topic::Index,
             Command::Info(_) => Topic::Info,
             Command::Verify(_) => Topic::Verify,
@@ -104,6 +108,11 @@ pub struct ExtractArgs {
     /// Token pairs kept at each end of every head circuit [default: 100].
     #[arg(long)]
     pub head_k: Option<usize>,
+    /// Also neuron-to-neuron connections, N at each end [default N: 20]: each
+    /// neuron's value against the keys (and gates) of every later layer's
+    /// neurons, and its key (and gate) against every earlier layer's values.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "20")]
+    pub connections: Option<usize>,
     /// Head lists skip pairs of the same token or the same text (ignoring case and Ġ).
     #[arg(long)]
     pub exclude_same: bool,
@@ -291,6 +300,30 @@ pub struct SearchArgs {
     /// One JSON object per hit and line.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// One SQL statement (polars' dialect) over the dataset's tables, each
+    /// named as its directory or file: `SELECT * FROM neurons WHERE ...`.
+    pub sql: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Output: an aligned table, CSV, JSON lines, or Parquet (to a file)
+    /// [default: from the extension of --out (.csv, .jsonl, .parquet), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<QueryFormatArg>,
+    /// Write the answer to this file (atomically) instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueryFormatArg {
+    Table,
+    Csv,
+    Json,
+    Parquet,
 }
 
 #[derive(Debug, clap::Args)]

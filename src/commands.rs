@@ -7,10 +7,12 @@ use anyhow::{Context, Result};
 use glossa_index::{Lookup, Search};
 use glossa_load::HubOptions;
 use glossa_pipeline::{extract, merge, verify, ExtractConfig, Observer, PipelineFile, WordForms};
-use glossa_tables::{Circuit, Polarity, Side, UnitKind};
+use glossa_query::Catalog;
+use glossa_tables::{write_atomically, Circuit, Polarity, Side, UnitKind};
 
 use crate::args::{
-    Args, Command, DataArgs, ExtractArgs, FormatArg, MergeArgs, SearchArgs, ShowUnit,
+    Args, Command, DataArgs, ExtractArgs, FormatArg, MergeArgs, QueryArgs, QueryFormatArg,
+    SearchArgs, ShowUnit,
 };
 use crate::output::emit;
 use crate::plots;
@@ -40,7 +42,22 @@ pub fn run(args: Args) -> Result<()> {
                 let rows = dataset.neuron(layer, neuron)?;
                 let limit = limit.unwrap_or(format.default_limit());
                 let text = match format {
-                    FormatArg::Table => render::neuron_table(layer, neuron, &rows, bottom, limit),
+                    // The connections, where there are any, under the lists;
+                    // CSV and JSON hold the lists alone (`glossa query` reads
+                    // the connections table).
+                    FormatArg::Table => {
+                        let mut text = render::neuron_table(layer, neuron, &rows, bottom, limit);
+                        if let Some(connections) = dataset.connections(layer, neuron)? {
+                            text.push_str(&render::connections_table(
+                                layer,
+                                neuron,
+                                &connections,
+                                bottom,
+                                limit,
+                            ));
+                        }
+                        text
+                    }
                     FormatArg::Csv | FormatArg::Json => {
                         render::neuron_records(&rows, bottom, limit, format)?
                     }
@@ -70,6 +87,7 @@ pub fn run(args: Args) -> Result<()> {
                 Ok(emit(&text)?)
             }
         },
+        Command::Query(query_args) => run_query(query_args),
         Command::Index(data) => {
             let dataset = open_dataset(&data)?;
             dataset.rebuild_index(None)?;
@@ -113,6 +131,9 @@ fn extract_config(args: &ExtractArgs) -> Result<ExtractConfig> {
     }
     if let Some(head_k) = args.head_k {
         config.head_k = head_k;
+    }
+    if let Some(connections) = args.connections {
+        config.connections = Some(connections);
     }
     config.neurons &= !args.no_neurons;
     config.heads &= !args.no_heads;
@@ -283,6 +304,37 @@ fn run_search(args: SearchArgs) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(emit(&render::hits(&args.terms, &pages))?)
+}
+
+/// `glossa query`: the answer in the format asked (or that --out's
+/// extension implies), to standard output or, atomically, to --out.
+fn run_query(args: QueryArgs) -> Result<()> {
+    let format = match (args.format, &args.out) {
+        (Some(format), _) => format,
+        (None, Some(out)) => match out.extension().and_then(|e| e.to_str()) {
+            Some("csv") => QueryFormatArg::Csv,
+            Some("jsonl" | "json" | "ndjson") => QueryFormatArg::Json,
+            Some("parquet") => QueryFormatArg::Parquet,
+            _ => QueryFormatArg::Table,
+        },
+        (None, None) => QueryFormatArg::Table,
+    };
+    if format == QueryFormatArg::Parquet && args.out.is_none() {
+        anyhow::bail!("Parquet is binary and goes to a file: name one with --out FILE.parquet");
+    }
+    let dataset = open_dataset(&args.data)?;
+    let mut catalog = Catalog::open(dataset.layout(), dataset.manifest())?;
+    let answer = catalog.query(&args.sql)?;
+    let mut bytes = Vec::new();
+    answer.write(format.into(), &mut bytes)?;
+    match &args.out {
+        Some(out) => {
+            write_atomically(out, &bytes)?;
+            eprintln!("wrote {} rows to {}", answer.rows(), out.display());
+            Ok(())
+        }
+        None => Ok(emit(&String::from_utf8_lossy(&bytes))?),
+    }
 }
 
 /// The kinds of unit a search can match: the one it names, or the one its

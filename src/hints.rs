@@ -15,6 +15,7 @@ pub enum Topic {
     Merge,
     Search,
     Show,
+    Query,
     Index,
     Info,
     Verify,
@@ -30,6 +31,7 @@ pub fn hint(error: &anyhow::Error, topic: Topic) -> Option<String> {
         .find_map(|cause| cause.downcast_ref::<PipelineError>())
         .and_then(|e| pipeline_hint(e, topic))
         .or_else(|| serve_hint(error))
+        .or_else(|| query_hint(error))
         .or_else(|| io_hint(error, topic))
 }
 
@@ -86,7 +88,9 @@ fn pipeline_hint(error: &PipelineError, topic: Topic) -> Option<String> {
             "`glossa verify --data SHARD` lists what is wrong; extract that shard again"
         }
         E::MergeIntoShard { .. } => "name a new directory with --out",
-        E::NothingToExtract => "--no-neurons and --no-heads together leave nothing to extract",
+        E::NothingToExtract => {
+            "--no-neurons and --no-heads together leave nothing to extract (unless --connections asks for connections)"
+        }
         E::WithoutTokenList { .. } => {
             "--max-tokens and --text-column go with --token-list; add one, or drop them"
         }
@@ -97,8 +101,13 @@ fn pipeline_hint(error: &PipelineError, topic: Topic) -> Option<String> {
         E::OutputNotEmpty { .. } => {
             "name a new or empty directory with --out, or add --force to write there anyway"
         }
-        E::InvalidListLength { .. } => "--k and --head-k take a number from 1 to 65535",
+        E::InvalidListLength { .. } => {
+            "--k, --head-k and --connections take a number from 1 to 65535"
+        }
         E::InvalidK { .. } => "lower --k, or let more tokens through --filter, --token-list and --max-tokens",
+        E::InvalidConnectionsK { .. } => {
+            "--connections N takes at most as many neurons as a layer has"
+        }
         E::InvalidHeadK { .. } => {
             "lower --head-k, or let more tokens through --filter, --token-list and --max-tokens"
         }
@@ -166,6 +175,17 @@ fn serve_hint(error: &anyhow::Error) -> Option<String> {
             "another program may listen there: choose another port with --bind 127.0.0.1:PORT"
         }
         E::SameName { .. } => "serve datasets from directories of different names",
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+fn query_hint(error: &anyhow::Error) -> Option<String> {
+    use glossa_query::QueryError as E;
+    let hint = match error.downcast_ref::<E>()? {
+        E::Sql { .. } | E::Panic { .. } => {
+            "the dataset's README.md describes every table and column; put the statement in single quotes so that the shell leaves it whole"
+        }
         _ => return None,
     };
     Some(hint.to_string())

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use glossa_index::{Hit, LayerCount, Page};
 use glossa_tables::{
-    Circuit, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity, Side, UnitKind,
+    Circuit, ConnectionRow, Direction, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity,
+    Side, UnitKind,
 };
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
@@ -79,6 +80,79 @@ pub fn neuron_table(
             let _ = writeln!(out, "{}", line.trim_end());
         }
         out.push('\n');
+    }
+    out
+}
+
+/// A neuron's connection lists, per direction and polarity, the read sides
+/// (key, and gate in gated models) side by side; each entry `layer:neuron`.
+pub fn connections_table(
+    layer: u32,
+    neuron: u32,
+    rows: &[ConnectionRow],
+    bottom: bool,
+    limit: usize,
+) -> String {
+    let mut out = String::new();
+    let sides: Vec<Side> = Side::ALL
+        .iter()
+        .copied()
+        .filter(|&side| rows.iter().any(|r| r.side == side))
+        .collect();
+    for &direction in Direction::ALL {
+        for &polarity in Polarity::ALL {
+            if polarity == Polarity::Bottom && !bottom {
+                continue;
+            }
+            let lists: Vec<Vec<&ConnectionRow>> = sides
+                .iter()
+                .map(|&side| {
+                    rows.iter()
+                        .filter(|r| {
+                            r.direction == direction && r.side == side && r.polarity == polarity
+                        })
+                        .take(limit)
+                        .collect()
+                })
+                .collect();
+            let ranks = lists.iter().map(Vec::len).max().unwrap_or(0);
+            if ranks == 0 {
+                continue;
+            }
+            let what = match (direction, polarity) {
+                (Direction::Downstream, Polarity::Top) => "later neurons its value excites most",
+                (Direction::Downstream, Polarity::Bottom) => {
+                    "later neurons its value inhibits most"
+                }
+                (Direction::Upstream, Polarity::Top) => "earlier neurons that excite it most",
+                (Direction::Upstream, Polarity::Bottom) => "earlier neurons that inhibit it most",
+            };
+            let _ = writeln!(
+                out,
+                "layer {layer}, neuron {neuron}: {what} ({direction}, {polarity})"
+            );
+            let mut header = format!("{:>4}", "rank");
+            for side in &sides {
+                let _ = write!(header, "  {:<10} {:>9}", side.as_str(), "score");
+            }
+            let _ = writeln!(out, "{}", header.trim_end());
+            for i in 0..ranks {
+                let mut line = format!("{:>4}", i + 1);
+                for list in &lists {
+                    let _ = match list.get(i) {
+                        Some(r) => write!(
+                            line,
+                            "  {:<10} {:>9.4}",
+                            format!("{}:{}", r.other_layer, r.other_neuron),
+                            r.score
+                        ),
+                        None => write!(line, "  {:<10} {:>9}", "", ""),
+                    };
+                }
+                let _ = writeln!(out, "{}", line.trim_end());
+            }
+            out.push('\n');
+        }
     }
     out
 }
@@ -392,6 +466,12 @@ pub fn info(dir: &Path, manifest: &Manifest) -> String {
         ),
     );
     let _ = writeln!(out, "neurons   {neurons}");
+    if let Some(k) = options.connections {
+        let _ = writeln!(
+            out,
+            "links     yes, k = {k} neurons at each end of every connection list (values · keys, and gates, of other layers)"
+        );
+    }
     let _ = writeln!(out, "heads     {heads}");
     let embedding = match options.embedding {
         glossa_tables::EmbeddingChoice::ReadWrite => {

@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use glossa_index::{Matching, Sort};
 use glossa_pipeline::{find_dataset, Dataset};
+use glossa_query::Format;
 use glossa_tables::{Circuit, EmbeddingChoice, Polarity, Side, UnitKind};
 
-use crate::args::{CircuitArg, DataArgs, EmbeddingArg, KindArg, PolarityArg, SideArg, SortArg};
+use crate::args::{
+    CircuitArg, DataArgs, EmbeddingArg, KindArg, PolarityArg, QueryFormatArg, SideArg, SortArg,
+};
 
 /// Where datasets live unless `--data` says otherwise.
 const DATA_ROOT: &str = "data";
@@ -36,6 +39,17 @@ pub fn matching(exact: bool) -> Matching {
         Matching::Exact
     } else {
         Matching::Folded
+    }
+}
+
+impl From<QueryFormatArg> for Format {
+    fn from(format: QueryFormatArg) -> Format {
+        match format {
+            QueryFormatArg::Table => Format::Table,
+            QueryFormatArg::Csv => Format::Csv,
+            QueryFormatArg::Json => Format::JsonLines,
+            QueryFormatArg::Parquet => Format::Parquet,
+        }
     }
 }
 

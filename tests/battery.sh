@@ -47,6 +47,14 @@ done
 # Lists longer than the rank column can hold.
 expect 1 "$G" extract --model "$M" --out o1 --head-k 65536
 expect 1 "$G" extract --model "$M" --out o1 --k 70000
+expect 1 "$G" extract --model "$M" --out o1 --connections 0
+# Connection lists longer than a layer has neurons (the shipped model's 256).
+expect 1 "$G" extract --model "$M" --out o1 --connections 257
+
+# SQL that cannot be answered is an error, never a panic; Parquet needs a file.
+expect 1 "$G" query "SELEC 1" --data ds
+expect 1 "$G" query "SELECT * FROM nowhere" --data ds
+expect 1 "$G" query "SELECT 1" --data ds --format parquet
 
 # A damaged, a half-deleted and a replaced index: reported, then rebuilt.
 cp -r ds damaged

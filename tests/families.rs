@@ -1,7 +1,8 @@
 //! Every family's checkpoint, extracted as a user would, against a float64
 //! brute force written here from the family's Hugging Face layout: every
 //! neuron list (gate, key, value) and every head list (VO, QK), raw and with
-//! folded norms, and a rotary model's QK circuit at a nonzero offset.
+//! folded norms, a rotary model's QK circuit at a nonzero offset, and a
+//! gated model's neuron-to-neuron connections (gate and key sides).
 //!
 //! The reference reads the generated tensors by their checkpoint names and
 //! maps them onto vectors itself, independently of `glossa-load`.
@@ -13,6 +14,7 @@ use glossa_synth::{family_presets, Family, FamilyModel};
 use glossa_tables::{read_head_rows, read_neuron_rows, Circuit, Polarity, Side, Table};
 
 use crate::common::offline_hub;
+use crate::connections::{assert_connections_match, Vectors};
 
 /// A row-major f64 matrix.
 #[derive(Clone)]
@@ -602,4 +604,49 @@ fn a_rotary_models_qk_circuit_at_an_offset_matches_the_reference() {
     config.qk_offset = 2;
     let error = extract(&config, &offline_hub(tmp.path()), &Silent).expect_err("refused");
     assert!(error.to_string().contains("rotary"), "{error}");
+}
+
+#[test]
+fn a_gated_models_connections_match_a_float64_reference_raw_and_with_folded_norms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, spec) = family_presets()
+        .into_iter()
+        .find(|(name, _)| *name == "llama")
+        .expect("a llama preset");
+    let model = FamilyModel::new(spec).expect("preset builds");
+    let dir = tmp.path().join("llama");
+    model.write(&dir).expect("writes");
+    let r = reference(&model);
+    let rows = |m: &Mat| -> Vec<Vec<f64>> {
+        (0..m.rows)
+            .map(|i| m.data[i * m.cols..(i + 1) * m.cols].to_vec())
+            .collect()
+    };
+    // Values as they enter the residual stream; keys and gates as read,
+    // with the pre-feed-forward gain folded in when asked.
+    let values: Vec<Vectors> = r.layers.iter().map(|l| rows(&l.value)).collect();
+    for fold_norm in [false, true] {
+        let out = tmp.path().join(format!("out-{fold_norm}"));
+        let mut config = ExtractConfig::new(dir.to_str().unwrap());
+        config.out = Some(out.clone());
+        config.k = 2;
+        config.heads = false;
+        config.fold_norm = fold_norm;
+        config.connections = Some(3);
+        extract(&config, &offline_hub(&dir), &Silent).expect("extraction succeeds");
+        let read = |side: fn(&Layer) -> &Mat| -> Vec<Vectors> {
+            r.layers
+                .iter()
+                .map(|l| {
+                    let gain = l.ff_norm.clone().filter(|_| fold_norm);
+                    rows(&side(l).scaled(None, gain.as_deref()))
+                })
+                .collect()
+        };
+        let reads = [
+            (Side::Gate, read(|l| l.gate.as_ref().expect("gated"))),
+            (Side::Key, read(|l| &l.key)),
+        ];
+        assert_connections_match(&out, &values, &reads, 3);
+    }
 }

@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod connections;
 mod corpus;
 #[cfg(unix)]
 mod errors;

@@ -20,10 +20,13 @@ from conftest import MODEL, extract  # noqa: E402
 
 @pytest.fixture(scope="module")
 def with_token_list(tmp_path_factory):
-    """A run restricted to a corpus: it also has token_list.parquet."""
+    """A run restricted to a corpus, with connections: it also has
+    token_list.parquet and connections/."""
     out = tmp_path_factory.mktemp("ds") / "listed"
     corpus = MODEL.parents[1] / "corpus" / "pl"
-    return extract(out, "--token-list", str(corpus), "--k", "5", "--head-k", "5")
+    return extract(
+        out, "--token-list", str(corpus), "--k", "5", "--head-k", "5", "--connections", "3"
+    )
 
 
 def card(dataset):
@@ -60,7 +63,7 @@ def test_every_config_loads_offline_with_the_documented_columns(request, which, 
     configs = {c["config_name"]: c for c in front["configs"]}
     assert set(configs) == kinds_in_manifest(dataset)
     if which == "with_token_list":
-        assert "token_list" in configs
+        assert {"token_list", "connections"} <= set(configs)
     assert [c["config_name"] for c in front["configs"] if c.get("default")] == ["neurons"]
     columns = documented_columns(body)
     assert set(columns) == set(configs)

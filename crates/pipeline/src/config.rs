@@ -68,6 +68,11 @@ pub struct ExtractConfig {
     /// bounds; slow, for checking the pruned path.
     #[serde(default)]
     pub brute_force_heads: bool,
+    /// Neuron-to-neuron connection lists of this many neurons at each end
+    /// (every value against the keys and gates of later layers, every key
+    /// and gate against the values of earlier ones); `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<usize>,
     /// Which embedding each side of a list is read through.
     #[serde(default)]
     pub embedding: EmbeddingChoice,
@@ -192,6 +197,7 @@ impl ExtractConfig {
             text_column: None,
             max_tokens: None,
             brute_force_heads: false,
+            connections: None,
             embedding: EmbeddingChoice::default(),
             fold_norm: false,
             qk_offset: 0,
@@ -205,7 +211,7 @@ impl ExtractConfig {
     /// Checks what can be checked before the model is read, and parses the
     /// character filters.
     pub(crate) fn check(&self) -> Result<Vec<CharFilter>> {
-        if !self.neurons && !self.heads {
+        if !self.neurons && !self.heads && self.connections.is_none() {
             return Err(PipelineError::NothingToExtract);
         }
         if matches!(self.device, Device::Cuda(_)) && !Device::CUDA_BUILT {
@@ -226,6 +232,11 @@ impl ExtractConfig {
         for (list, k, wanted) in [
             ("neuron", self.k, self.neurons),
             ("head", self.head_k, self.heads),
+            (
+                "connection",
+                self.connections.unwrap_or(0),
+                self.connections.is_some(),
+            ),
         ] {
             if wanted && (k == 0 || k > MAX_LIST_LEN) {
                 return Err(PipelineError::InvalidListLength {

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use glossa_index::{Hit, Index, LayerCount, Page, Search};
 use glossa_tables::{
-    read_head_rows, read_head_summary, read_neuron_rows, read_neuron_summary, HeadRow,
-    HeadSummaryRow, Layout, Manifest, NeuronRow, NeuronSummaryRow, Table,
+    read_connection_rows, read_head_rows, read_head_summary, read_neuron_rows, read_neuron_summary,
+    ConnectionRow, HeadRow, HeadSummaryRow, Layout, Manifest, NeuronRow, NeuronSummaryRow, Table,
 };
 
 use crate::error::{PipelineError, Result};
@@ -152,6 +152,24 @@ impl Dataset {
         let rows = read_neuron_summary(&path)?;
         check_layer_of_rows(&path, layer, rows.iter().map(|r| r.layer))?;
         Ok(rows.into_iter().filter(|r| r.neuron == neuron).collect())
+    }
+
+    /// Every connection-list entry of one neuron, in table order (direction,
+    /// side, polarity, rank); `None` when the extraction computed no
+    /// connections.
+    pub fn connections(&self, layer: u32, neuron: u32) -> Result<Option<Vec<ConnectionRow>>> {
+        if self.manifest.options.connections.is_none() {
+            return Ok(None);
+        }
+        self.check_layer(layer)?;
+        let neurons = self.manifest.shape.d_ff;
+        if neuron as usize >= neurons {
+            return Err(PipelineError::NoSuchNeuron { neuron, neurons });
+        }
+        let path = self.layout.table(Table::Connections(layer as usize));
+        let rows = read_connection_rows(&path, Some(neuron))?;
+        check_layer_of_rows(&path, layer, rows.iter().map(|r| r.layer))?;
+        Ok(Some(rows))
     }
 
     /// Checks that the heads were extracted and head `head` of `layer` exists.

@@ -82,6 +82,9 @@ pub enum PipelineError {
     #[error("neuron lists of {k} tokens need at least {k} tokens to choose from, but only {tokens} pass the filters and the token list")]
     InvalidK { k: usize, tokens: usize },
 
+    #[error("connection lists of {k} neurons need at least {k} neurons in every layer, but the model's layers have {d_ff}")]
+    InvalidConnectionsK { k: usize, d_ff: usize },
+
     #[error("head lists of {k} pairs need at least {k} pairs to choose from, but only {pairs} pairs of tokens pass the filters and the token list")]
     InvalidHeadK { k: usize, pairs: u128 },
 

@@ -35,6 +35,7 @@ pub use verify::{verify, Check, Verification};
 pub use views::view;
 
 mod config;
+mod connections;
 mod dataset;
 mod error;
 mod extract;

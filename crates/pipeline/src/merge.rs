@@ -337,6 +337,9 @@ fn write_merged(
                 .flat_map(|(summary, lists)| [summary, lists]),
         );
     }
+    if options.connections.is_some() {
+        plan.extend(layer_tables(Table::Connections));
+    }
     if options.heads {
         plan.extend(layer_tables(Table::Heads));
     }

@@ -82,6 +82,14 @@ impl Reading {
         Ok((vectors, embedding))
     }
 
+    /// The values of `layer`'s neurons (row i: neuron i), decoded, as they
+    /// are added to the residual stream: what a later neuron's key or gate
+    /// reads. No gain is folded in; a later layer's own norm gain is the
+    /// reader's, folded into its keys and gates by [`Self::neuron_side`].
+    pub fn residual_values(&self, model: &Model, layer: usize) -> Result<Matrix> {
+        model.layers[layer].ff_values.decode()
+    }
+
     /// The factors of one circuit of query head `head` of `layer`, its
     /// weights decoded.
     pub fn circuit<'m>(

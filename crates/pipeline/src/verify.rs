@@ -335,6 +335,18 @@ fn check_rows(report: &mut Verification, manifest: &Manifest) {
             Some((layers.len() * shape.heads * 2) as u64),
         );
     }
+    if let Some(k) = options.connections {
+        // Through the key, and the gate of gated models; downstream but in
+        // the last layer, upstream but in the first; top and bottom each.
+        let read_sides = sides - 1;
+        for l in layers.clone() {
+            let directions = usize::from(l + 1 < shape.layers) + usize::from(l > 0);
+            expect(
+                Table::Connections(l),
+                Some((shape.d_ff * read_sides * directions * 2 * k) as u64),
+            );
+        }
+    }
     if layers.end > shape.layers {
         problems.push(format!(
             "the manifest names layers {}..{} of a model of {} layers",

@@ -69,6 +69,18 @@ named_enum! {
 }
 
 named_enum! {
+    /// Which way a neuron's connection list looks along the residual stream.
+    Direction {
+        /// Its value against the keys (or gates) of the neurons of later
+        /// layers: which later neurons it excites or inhibits.
+        Downstream = "downstream",
+        /// Its key (or gate) against the values of the neurons of earlier
+        /// layers: which earlier neurons excite or inhibit it.
+        Upstream = "upstream",
+    }
+}
+
+named_enum! {
     /// Which end of the score ranking a list holds.
     Polarity {
         /// The highest scores, strongest first.

@@ -12,6 +12,7 @@
 //! | `heads/layer-NNN.parquet` | every head pair list of one layer |
 //! | `neuron_summary/layer-NNN.parquet` | one row per neuron and side of one layer: its scores' mean and spread |
 //! | `head_summary.parquet` | one row per head and circuit |
+//! | `connections/layer-NNN.parquet` | every neuron-to-neuron connection list of one layer (`--connections`) |
 //! | `index/` | the search index, derived from the tables |
 //! | `.glossa.lock` | held by the extraction writing the directory |
 //! | `.glossa-run/` | the journal of an extraction in progress |
@@ -43,24 +44,28 @@ pub enum TableKind {
     HeadSummary,
     /// `neuron_summary/layer-NNN.parquet`, one per layer.
     NeuronSummary,
+    /// `connections/layer-NNN.parquet`, one per layer.
+    Connections,
 }
 
 impl TableKind {
     /// Every kind, in the order a run writes them.
-    pub const ALL: [TableKind; 6] = [
+    pub const ALL: [TableKind; 7] = [
         TableKind::Tokens,
         TableKind::TokenList,
         TableKind::Neurons,
         TableKind::NeuronSummary,
+        TableKind::Connections,
         TableKind::Heads,
         TableKind::HeadSummary,
     ];
 
     /// The kinds stored as one file per layer, in a directory of that name.
-    pub const PER_LAYER: [TableKind; 3] = [
+    pub const PER_LAYER: [TableKind; 4] = [
         TableKind::Neurons,
         TableKind::NeuronSummary,
         TableKind::Heads,
+        TableKind::Connections,
     ];
 
     /// The name in `row_counts`: the directory of a per-layer kind, else the
@@ -73,6 +78,7 @@ impl TableKind {
             TableKind::Heads => "heads",
             TableKind::HeadSummary => "head_summary",
             TableKind::NeuronSummary => "neuron_summary",
+            TableKind::Connections => "connections",
         }
     }
 
@@ -95,6 +101,7 @@ impl TableKind {
             TableKind::Heads => schema::heads(),
             TableKind::HeadSummary => schema::head_summary(),
             TableKind::NeuronSummary => schema::neuron_summary(),
+            TableKind::Connections => schema::connections(),
         }
     }
 
@@ -116,6 +123,9 @@ impl TableKind {
             }
             TableKind::HeadSummary => {
                 "one row per head and circuit: the circuit matrix's norm, extremes, copying score, and the mean and spread of its entries"
+            }
+            TableKind::Connections => {
+                "one row per entry of a neuron's connection list: the neurons of later layers whose keys (or gates) its value excites (top) or inhibits (bottom) most, and the neurons of earlier layers whose values excite or inhibit its key (or gate) most"
             }
         }
     }
@@ -159,6 +169,8 @@ pub enum Table {
     HeadSummary,
     /// `neuron_summary/layer-NNN.parquet`.
     NeuronSummary(usize),
+    /// `connections/layer-NNN.parquet`.
+    Connections(usize),
 }
 
 impl Table {
@@ -171,15 +183,17 @@ impl Table {
             Table::Heads(_) => TableKind::Heads,
             Table::HeadSummary => TableKind::HeadSummary,
             Table::NeuronSummary(_) => TableKind::NeuronSummary,
+            Table::Connections(_) => TableKind::Connections,
         }
     }
 
     /// The layer of a per-layer table.
     pub fn layer(self) -> Option<usize> {
         match self {
-            Table::Neurons(layer) | Table::Heads(layer) | Table::NeuronSummary(layer) => {
-                Some(layer)
-            }
+            Table::Neurons(layer)
+            | Table::Heads(layer)
+            | Table::NeuronSummary(layer)
+            | Table::Connections(layer) => Some(layer),
             _ => None,
         }
     }
@@ -207,6 +221,7 @@ impl Table {
                     TableKind::Neurons => Table::Neurons(layer),
                     TableKind::Heads => Table::Heads(layer),
                     TableKind::NeuronSummary => Table::NeuronSummary(layer),
+                    TableKind::Connections => Table::Connections(layer),
                     _ => return None,
                 }
             }
@@ -339,6 +354,7 @@ mod tests {
             Table::Heads(7),
             Table::Heads(1000),
             Table::NeuronSummary(3),
+            Table::Connections(12),
         ] {
             assert_eq!(Table::parse(&table.path()), Some(table), "{table}");
         }

@@ -2,7 +2,8 @@
 //!
 //! A dataset directory holds `tokens.parquet`, `neurons/layer-NNN.parquet`,
 //! `neuron_summary/layer-NNN.parquet` and `heads/layer-NNN.parquet` (one
-//! file per layer), `head_summary.parquet`, the search index, the dataset
+//! file per layer), `head_summary.parquet`, with `--connections`
+//! `connections/layer-NNN.parquet`, the search index, the dataset
 //! card `README.md` (a Hugging Face dataset's configs and every
 //! column's meaning), and `manifest.json`, written last, which records what
 //! produced the tables and every file's hash and row count ([`Manifest`],
@@ -16,12 +17,15 @@ pub use arrow_array::RecordBatch;
 pub use arrow_schema::SchemaRef;
 pub use card::CardRecord;
 pub use columns::MAX_LIST_LEN;
+pub use connections::{
+    read_connection_rows, ConnectionEntry, ConnectionRow, ConnectionTableBuilder,
+};
 pub use error::{Result, TableError};
 pub use heads::{
     head_summary_batch, read_head_rows, read_head_summary, HeadRow, HeadSummaryRow,
     HeadTableBuilder, PairEntry,
 };
-pub use kinds::{Circuit, Polarity, Side, UnitKind, UnknownName};
+pub use kinds::{Circuit, Direction, Polarity, Side, UnitKind, UnknownName};
 pub use layout::{Layout, Table, TableKind};
 pub use manifest::{
     EmbeddingChoice, HeadPruning, InvalidLayerRange, LayerRange, Manifest, Options, Shape,
@@ -43,6 +47,7 @@ mod card;
 pub mod schema;
 
 mod columns;
+mod connections;
 mod error;
 mod heads;
 mod kinds;

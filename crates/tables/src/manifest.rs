@@ -131,6 +131,10 @@ pub struct Options {
     pub text_column: Option<String>,
     /// How many of the corpus's most frequent tokens were kept (with a token list only).
     pub max_tokens: Option<usize>,
+    /// Neurons kept at each end of every connection list; `None` (and
+    /// absent from the JSON): no connections were computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<usize>,
     /// How head lists were found.
     pub head_pruning: HeadPruning,
     /// Worker threads of the run.

@@ -15,7 +15,8 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 /// Version of the table layouts below, recorded in the manifest.
 ///
 /// 4: every neuron and head list row has its `z`, the mean and spread it is
-/// read against are in `neuron_summary/` and on `head_summary`.
+/// read against are in `neuron_summary/` and on `head_summary`; the
+/// optional `connections/` tables came later without changing the others.
 pub const SCHEMA_VERSION: u32 = 4;
 
 /// The field metadata key under which a column's description is stored.
@@ -61,6 +62,38 @@ pub fn neurons() -> SchemaRef {
         column("token", DataType::Utf8, "display form of the token (`tokens.display`)"),
         column("score", DataType::Float32, "the vector's dot product with the token's embedding row"),
         column("z", DataType::Float32, "(score − mean) / std of the neuron side's scores over every selectable token (`neuron_summary`); 0 if they do not vary"),
+    ]
+}
+
+/// `connections/layer-NN.parquet`: one row per entry of a neuron's
+/// connection list (`--connections`).
+pub fn connections() -> SchemaRef {
+    schema![
+        column("layer", DataType::UInt16, "layer of the neuron whose list this is, from 0"),
+        column("neuron", DataType::UInt32, "that neuron's index within its layer"),
+        column(
+            "direction",
+            DataType::Utf8,
+            "`downstream`: its value against the key (or gate) of every neuron of later layers; `upstream`: its key (or gate) against the value of every neuron of earlier layers",
+        ),
+        column(
+            "side",
+            DataType::Utf8,
+            "the read side of the pair: `key`, or `gate` in gated models (the later neuron's for downstream lists, this neuron's for upstream ones)",
+        ),
+        column(
+            "polarity",
+            DataType::Utf8,
+            "`top` (largest dot products: excites) or `bottom` (most negative: inhibits)",
+        ),
+        column("rank", DataType::UInt16, "1 = strongest"),
+        column("other_layer", DataType::UInt16, "layer of the connected neuron"),
+        column("other_neuron", DataType::UInt32, "the connected neuron's index within its layer"),
+        column(
+            "score",
+            DataType::Float32,
+            "the earlier neuron's value · the later neuron's key (or gate), as the weights are read (`--fold-norm` folds the later layer's pre-feed-forward gain into the key)",
+        ),
     ]
 }
 

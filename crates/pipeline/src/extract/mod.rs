@@ -97,6 +97,12 @@ fn run_stages(
             embedding: model.shape.vocab,
         });
     }
+    if let Some(k) = config.connections.filter(|&k| k > model.shape.d_ff) {
+        return Err(PipelineError::InvalidConnectionsK {
+            k,
+            d_ff: model.shape.d_ff,
+        });
+    }
     if config.qk_offset != 0 && model.layers.iter().all(|l| l.rotary.is_none()) {
         return Err(PipelineError::NoRotary {
             architecture: model.architecture.as_str(),
@@ -165,6 +171,9 @@ fn run_stages(
     }
     if config.neurons {
         stages.neurons()?;
+    }
+    if let Some(k) = config.connections {
+        stages.connections(k)?;
     }
     if config.heads {
         stages.heads()?;

@@ -8,7 +8,7 @@ use std::path::Path;
 use glossa_load::{ModelFiles, ModelShape, ModelSource};
 use glossa_tables::schema::SCHEMA_VERSION;
 use glossa_tables::{
-    sha256_file, sha256_hex, FileRecord, HeadPruning, Manifest, Options, Shape, Vocabulary,
+    sha256_file, sha256_hex, FileRecord, HeadPruning, Manifest, Options, Shape, Table, Vocabulary,
 };
 use glossa_vocab::CharFilter;
 
@@ -66,7 +66,8 @@ pub(super) fn run_description(
     })
 }
 
-/// `resuming the interrupted run in DIR: 2 of 4 neuron layers, 0 of 4 head layers already done`;
+/// `resuming the interrupted run in DIR: 2 of 4 neuron layers, 0 of 4 head layers already done`
+/// (and the connection layers, with `--connections`);
 /// `layers` are those the run writes (a shard's, or all).
 pub(super) fn resume_note(
     dir: &Path,
@@ -80,6 +81,13 @@ pub(super) fn resume_note(
     if config.neurons {
         let neurons = layers.clone().filter(|&l| neurons_done(is_done, l)).count();
         parts.push(format!("{neurons} of {count} neuron layers"));
+    }
+    if config.connections.is_some() {
+        let connections = layers
+            .clone()
+            .filter(|&l| is_done(&Table::Connections(l).path()))
+            .count();
+        parts.push(format!("{connections} of {count} connection layers"));
     }
     if config.heads {
         let heads = layers.filter(|&l| heads_done(is_done, l)).count();
@@ -155,6 +163,7 @@ impl Record<'_> {
                 token_list: config.token_list.clone(),
                 text_column: with_list.then(|| config.text_column().to_string()),
                 max_tokens: config.max_tokens,
+                connections: config.connections,
                 head_pruning: if config.brute_force_heads {
                     HeadPruning::None
                 } else {

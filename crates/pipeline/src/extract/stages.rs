@@ -1,5 +1,6 @@
 //! The stages that compute and write tables: tokens, the corpus token list,
-//! every neuron's lists, every head's pair lists and the head summary.
+//! every neuron's lists, every neuron's connections (`--connections`),
+//! every head's pair lists and the head summary.
 
 use std::ops::Range;
 use std::path::Path;
@@ -10,14 +11,16 @@ use glossa_load::{HubOptions, Model};
 use glossa_project::{project, Extremes, Projection, Pruning, Tiling, TokenFilter};
 use glossa_tables::{
     head_summary_batch, is_token_list, neuron_summary_batch, read_head_summary, read_token_list,
-    token_list_batch, tokens_batch, HeadSummaryRow, HeadTableBuilder, Layout, NeuronSummaryRow,
-    NeuronTableBuilder, PairEntry, Polarity, Side, Table, TableKind, TokenEntry, TokenRow,
+    token_list_batch, tokens_batch, ConnectionTableBuilder, HeadSummaryRow, HeadTableBuilder,
+    Layout, NeuronSummaryRow, NeuronTableBuilder, PairEntry, Polarity, Side, Table, TableKind,
+    TokenEntry, TokenRow,
 };
 use glossa_vocab::{CharClasses, Vocabulary};
 use tokenizers::Tokenizer;
 
 use super::ledger::Ledger;
 use crate::config::ExtractConfig;
+use crate::connections::{layer_connections, read_sides};
 use crate::error::Result;
 use crate::heads::{layer_circuits, CircuitSettings};
 use crate::observer::Observer;
@@ -263,6 +266,40 @@ impl Stages<'_> {
         self.ledger
             .write(Table::HeadSummary, head_summary_batch(&summaries))?;
         self.ledger.time("write", started);
+        Ok(())
+    }
+
+    /// Every neuron's connection lists, `k` at each end, one table per layer.
+    pub(super) fn connections(&mut self, k: usize) -> Result<()> {
+        let shape = self.model.shape;
+        let observer = self.observer;
+        // Each neuron is scored against every other layer, through each read side.
+        let per_layer = shape.d_ff * read_sides(self.model).len() * shape.layers.saturating_sub(1);
+        observer.stage("connections", (self.layers.len() * per_layer) as u64);
+        let advance = |n: usize| observer.advance(n as u64);
+        for l in self.layers.clone() {
+            if self.ledger.reuse(Table::Connections(l)) {
+                advance(per_layer);
+                continue;
+            }
+            let started = Instant::now();
+            let lists = layer_connections(self.model, l, k, self.reading, self.config.device, &advance)?;
+            self.ledger.time("compute_connections", started);
+
+            let started = Instant::now();
+            let mut builder = ConnectionTableBuilder::default();
+            for list in &lists {
+                let unit = (l as u32, list.neuron as u32);
+                for (polarity, entries) in
+                    [(Polarity::Top, &list.top), (Polarity::Bottom, &list.bottom)]
+                {
+                    builder.push_list(unit, list.direction, list.side, polarity, entries)?;
+                }
+            }
+            self.ledger.write(Table::Connections(l), builder.finish())?;
+            self.ledger.time("write", started);
+        }
+        observer.finish_stage();
         Ok(())
     }
 }
