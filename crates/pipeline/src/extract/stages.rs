@@ -283,7 +283,8 @@ impl Stages<'_> {
                 continue;
             }
             let started = Instant::now();
-            let lists = layer_connections(self.model, l, k, self.reading, self.config.device, &advance)?;
+            let lists =
+                layer_connections(self.model, l, k, self.reading, self.config.device, &advance)?;
             self.ledger.time("compute_connections", started);
 
             let started = Instant::now();
