@@ -43,7 +43,7 @@ pub enum Command {
     Search(SearchArgs),
     /// Print one unit's lists.
     Show(ShowArgs),
-    /// Answer SQL over a dataset's tables (neurons, neuron_summary, heads, head_summary, tokens, token_list).
+    /// Answer SQL over a dataset's tables (neurons, neuron_summary, heads, head_summary, tokens, token_list, connections) and the view unit_stats.
     Query(QueryArgs),
     /// Rebuild a dataset's search index from its tables.
     Index(DataArgs),

@@ -1,17 +1,21 @@
 //! Every family's checkpoint, extracted as a user would, against a float64
 //! brute force written here from the family's Hugging Face layout: every
 //! neuron list (gate, key, value) and every head list (VO, QK), raw and with
-//! folded norms, a rotary model's QK circuit at a nonzero offset, and a
-//! gated model's neuron-to-neuron connections (gate and key sides).
+//! folded norms, every neuron side's kurtosis, softmax entropy and key–value
+//! overlap, a rotary model's QK circuit at a nonzero offset, and a gated
+//! model's neuron-to-neuron connections (gate and key sides).
 //!
 //! The reference reads the generated tensors by their checkpoint names and
 //! maps them onto vectors itself, independently of `glossa-load`.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use glossa_pipeline::{extract, ExtractConfig, Silent};
 use glossa_synth::{family_presets, Family, FamilyModel};
-use glossa_tables::{read_head_rows, read_neuron_rows, Circuit, Polarity, Side, Table};
+use glossa_tables::{
+    read_head_rows, read_neuron_rows, read_neuron_summary, Circuit, Polarity, Side, Table,
+};
 
 use crate::common::offline_hub;
 use crate::connections::{assert_connections_match, Vectors};
@@ -428,6 +432,22 @@ fn extremes(scores: &[f64], k: usize) -> (Vec<usize>, Vec<usize>) {
     )
 }
 
+/// Excess kurtosis and softmax entropy (nats) of `scores`, from their
+/// definitions.
+fn kurtosis_and_entropy(scores: &[f64]) -> (f64, f64) {
+    let n = scores.len() as f64;
+    let mean = scores.iter().sum::<f64>() / n;
+    let central = |p: i32| scores.iter().map(|s| (s - mean).powi(p)).sum::<f64>() / n;
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let partition: f64 = scores.iter().map(|s| (s - max).exp()).sum();
+    let entropy = scores
+        .iter()
+        .map(|s| (s - max).exp() / partition)
+        .map(|p| -p * p.ln())
+        .sum();
+    (central(4) / central(2).powi(2) - 3.0, entropy)
+}
+
 /// Checks one stored list (ids and scores) against the reference scores.
 #[track_caller]
 fn check_list(what: &str, got: &[(usize, f32)], scores: &[f64], want: &[usize]) {
@@ -484,12 +504,36 @@ fn extract_and_check(
             sides.push((Side::Gate, gate, fold(&layer.ff_norm), &e));
         }
         sides.push((Side::Value, &layer.value, fold(&r.final_norm), &u));
+        let summary = read_neuron_summary(&out.join(Table::NeuronSummary(l).path())).unwrap();
+        // Each neuron's reference top list per side, for the overlaps.
+        let mut tops: HashMap<(usize, Side), Vec<usize>> = HashMap::new();
         for (side, vectors, gain, through) in sides {
             let vectors = vectors.scaled(None, gain.as_deref());
             let all = vectors.times(&through.transposed());
             for neuron in 0..vectors.rows {
                 let scores = &all.data[neuron * tokens..(neuron + 1) * tokens];
                 let (top, bottom) = extremes(scores, k);
+                tops.insert((neuron, side), top.clone());
+                let row = summary
+                    .iter()
+                    .find(|s| s.neuron as usize == neuron && s.side == side)
+                    .expect("every neuron side has a summary row");
+                let what = format!("{name} layer {l} neuron {neuron} {side}");
+                assert_eq!(
+                    row.tokens as usize, tokens,
+                    "{what}: every token is selectable"
+                );
+                let (kurtosis, entropy) = kurtosis_and_entropy(scores);
+                let found = row.kurtosis.expect("random scores vary");
+                assert!(
+                    (found - kurtosis).abs() <= 1e-4 * kurtosis.abs().max(1.0),
+                    "{what}: kurtosis {found}, reference {kurtosis}"
+                );
+                assert!(
+                    (row.entropy - entropy).abs() <= 1e-5 * entropy.max(1.0),
+                    "{what}: entropy {}, reference {entropy}",
+                    row.entropy
+                );
                 for (polarity, want) in [(Polarity::Top, top), (Polarity::Bottom, bottom)] {
                     let got: Vec<(usize, f32)> = rows
                         .iter()
@@ -506,6 +550,21 @@ fn extract_and_check(
                     );
                 }
             }
+        }
+        for row in &summary {
+            let neuron = row.neuron as usize;
+            let expected = (row.side != Side::Value).then(|| {
+                let value = &tops[&(neuron, Side::Value)];
+                tops[&(neuron, row.side)]
+                    .iter()
+                    .filter(|t| value.contains(t))
+                    .count() as u16
+            });
+            assert_eq!(
+                row.value_overlap, expected,
+                "{name} layer {l} neuron {neuron} {}: overlap with the value's top list",
+                row.side
+            );
         }
 
         let rows = read_head_rows(&out.join(Table::Heads(l).path()), None).unwrap();

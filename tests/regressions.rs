@@ -366,15 +366,72 @@ fn issue14_scores_that_overflow_are_refused_before_any_table() {
     assert!(!tmp.path().join("out/manifest.json").exists());
 }
 
+/// Rewrites one table of the dataset in `tmp/ds` and makes the manifest
+/// agree with the new file, so only its contents are wrong.
+fn replace_table(
+    tmp: &tempfile::TempDir,
+    table: glossa_tables::Table,
+    batch: glossa_tables::RecordBatch,
+) {
+    use glossa_tables::{write_table, Layout, TableOptions};
+
+    let layout = Layout::new(tmp.path().join("ds"));
+    let record = write_table(
+        layout.dir(),
+        &table.path(),
+        table.kind().schema(),
+        [batch],
+        TableOptions::default(),
+    )
+    .unwrap();
+    let path = layout.manifest();
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for entry in manifest["tables"].as_array_mut().unwrap() {
+        if entry["path"] == table.path() {
+            entry["sha256"] = record.sha256.clone().into();
+            entry["bytes"] = record.bytes.into();
+        }
+    }
+    std::fs::write(&path, manifest.to_string()).unwrap();
+}
+
+#[test]
+fn issue17_verify_checks_the_neuron_statistics() {
+    use glossa_tables::{neuron_summary_batch, read_neuron_summary, Side, Table};
+
+    let table = Table::NeuronSummary(1);
+    let path = table.path();
+    for (change, needle) in [
+        (0, "records a value overlap of Some("),
+        (1, "has entropy 99"),
+        (2, "has kurtosis -2.5"),
+    ] {
+        let tmp = dataset();
+        let mut rows = read_neuron_summary(&tmp.path().join("ds").join(&path)).unwrap();
+        let row = rows.iter_mut().find(|r| r.side == Side::Key).unwrap();
+        match change {
+            0 => row.value_overlap = row.value_overlap.map(|o| o + 1),
+            1 => row.entropy = 99.0,
+            _ => row.kurtosis = Some(-2.5),
+        }
+        replace_table(&tmp, table, neuron_summary_batch(&rows).unwrap());
+        let output = glossa(&["verify", "--data", "ds"], tmp.path());
+        assert_eq!(output.status.code(), Some(3));
+        let report = String::from_utf8_lossy(&output.stdout);
+        assert!(report.contains("FAIL  statistics"), "{report}");
+        assert!(report.contains(needle), "{needle}: {report}");
+    }
+}
+
 #[test]
 fn issue14_verify_checks_that_every_score_is_finite() {
     use std::sync::Arc;
 
     use arrow_array::{ArrayRef, Float32Array, StringArray, UInt16Array, UInt32Array};
-    use glossa_tables::{write_table, Layout, RecordBatch, Table, TableKind, TableOptions};
+    use glossa_tables::{RecordBatch, Table, TableKind};
 
     let tmp = dataset();
-    let layout = Layout::new(tmp.path().join("ds"));
     // One list entry whose score is infinite, as a writer without the check
     // would have stored it.
     let columns: Vec<ArrayRef> = vec![
@@ -389,26 +446,7 @@ fn issue14_verify_checks_that_every_score_is_finite() {
         Arc::new(Float32Array::from(vec![1.0])),
     ];
     let batch = RecordBatch::try_new(TableKind::Neurons.schema(), columns).unwrap();
-    let table = Table::Neurons(0);
-    let record = write_table(
-        layout.dir(),
-        &table.path(),
-        TableKind::Neurons.schema(),
-        [batch],
-        TableOptions::default(),
-    )
-    .unwrap();
-    // The manifest is made to agree with the file, so only the score is wrong.
-    let path = layout.manifest();
-    let mut manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for entry in manifest["tables"].as_array_mut().unwrap() {
-        if entry["path"] == table.path() {
-            entry["sha256"] = record.sha256.clone().into();
-            entry["bytes"] = record.bytes.into();
-        }
-    }
-    std::fs::write(&path, manifest.to_string()).unwrap();
+    replace_table(&tmp, Table::Neurons(0), batch);
 
     let output = glossa(&["verify", "--data", "ds"], tmp.path());
     assert_eq!(output.status.code(), Some(3));

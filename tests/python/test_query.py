@@ -80,6 +80,23 @@ QUERIES = {
         SELECT side, polarity, count(*) AS entries FROM neurons
         WHERE token_id IN (SELECT token_id FROM tokens WHERE display LIKE 'diet%')
         GROUP BY side, polarity ORDER BY side, polarity""",
+    "the most peaked neuron sides": """
+        SELECT layer, neuron, list, kurtosis, entropy FROM unit_stats
+        WHERE unit = 'neuron' ORDER BY kurtosis DESC, layer, neuron, list LIMIT 10""",
+    "heads that copy, by their eigenvalues": """
+        SELECT layer, head, copying_score, scores FROM unit_stats
+        WHERE list = 'vo' ORDER BY copying_score DESC, layer, head""",
+    "key-value overlap against the lists": """
+        WITH k AS (SELECT layer, neuron, token_id FROM neurons WHERE side = 'key' AND polarity = 'top'),
+             v AS (SELECT layer, neuron, token_id FROM neurons WHERE side = 'value' AND polarity = 'top'),
+             shared AS (
+                SELECT k.layer, k.neuron, count(*) AS shared FROM k
+                JOIN v ON k.layer = v.layer AND k.neuron = v.neuron AND k.token_id = v.token_id
+                GROUP BY k.layer, k.neuron)
+        SELECT u.layer, u.neuron, u.value_overlap, coalesce(s.shared, 0) AS shared
+        FROM unit_stats u LEFT JOIN shared s ON u.layer = s.layer AND u.neuron = s.neuron
+        WHERE u.list = 'key'
+        ORDER BY u.value_overlap DESC, u.layer, u.neuron LIMIT 12""",
     "heads by spread": """
         SELECT layer, head, circuit, pairs, std, frobenius_norm FROM head_summary
         WHERE std > 0 ORDER BY std DESC, layer, head, circuit LIMIT 8""",
@@ -102,7 +119,29 @@ def duckdb_rows(dataset, sql):
         con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet('{dataset}/{kind}/*.parquet')")
     for kind in ("tokens", "head_summary"):
         con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet('{dataset}/{kind}.parquet')")
+    con.execute(UNIT_STATS)
     return con.execute(sql).fetchall()
+
+
+# The view `glossa query` defines, written again for DuckDB as the README
+# gives it.
+UNIT_STATS = """
+    CREATE VIEW unit_stats AS
+    SELECT 'neuron' AS unit, layer, neuron::INT AS neuron, NULL::INT AS head, side AS list,
+           tokens::BIGINT AS scores, mean, std, kurtosis, entropy,
+           value_overlap::INT AS value_overlap, NULL::DOUBLE AS copying_score
+    FROM neuron_summary
+    UNION ALL
+    SELECT 'head', layer, NULL, head, circuit, pairs, mean, std, NULL, NULL, NULL, copying_score
+    FROM head_summary"""
+
+
+def test_unit_stats_has_every_neuron_side_and_head_circuit(dataset):
+    rows = glossa_rows(dataset, "SELECT unit, list, count(*) FROM unit_stats GROUP BY unit, list ORDER BY unit, list")
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    shape = manifest["shape"]
+    neurons, heads = shape["layers"] * shape["d_ff"], shape["layers"] * shape["heads"]
+    assert rows == [("head", "qk", heads), ("head", "vo", heads), ("neuron", "key", neurons), ("neuron", "value", neurons)]
 
 
 def same(a, b):
@@ -161,7 +200,7 @@ def test_bad_sql_is_an_error_that_names_the_problem(dataset, sql, needle):
     done = glossa("query", sql, "--data", str(dataset))
     assert done.returncode == 1, done.stderr
     assert needle in done.stderr, done.stderr
-    assert "tables: tokens, neurons, neuron_summary, heads, head_summary" in done.stderr
+    assert "tables: tokens, neurons, neuron_summary, heads, head_summary, unit_stats" in done.stderr
     assert "panicked" not in done.stderr and done.stdout == ""
 
 
@@ -169,3 +208,12 @@ def test_parquet_needs_a_file(dataset):
     done = glossa("query", "SELECT 1", "--data", str(dataset), "--format", "parquet")
     assert done.returncode == 1
     assert "--out" in done.stderr
+
+
+def test_value_overlap_counts_the_tokens_the_top_lists_share(dataset):
+    sql = QUERIES["key-value overlap against the lists"].replace(" LIMIT 12", "")
+    rows = glossa_rows(dataset, sql)
+    manifest = json.loads((dataset / "manifest.json").read_text())
+    assert len(rows) == manifest["shape"]["layers"] * manifest["shape"]["d_ff"]
+    assert any(overlap > 0 for _, _, overlap, _ in rows)
+    assert all(overlap == shared for _, _, overlap, shared in rows)

@@ -7,16 +7,15 @@
 //! them unlisted, no run is writing or half-wrote the directory, and the
 //! search index holds exactly the entries of the tables.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use std::collections::HashMap;
-
 use glossa_tables::schema::SCHEMA_VERSION;
 use glossa_tables::{
-    first_non_finite_score, parquet_rows, read_head_summary, read_list_scores, read_neuron_summary,
-    sha256_file, Layout, Manifest, Table, TableError, TableKind,
+    first_non_finite_score, parquet_rows, read_head_summary, read_list_scores, read_neuron_rows,
+    read_neuron_summary, sha256_file, Layout, Manifest, Polarity, Side, Table, TableError,
+    TableKind,
 };
 
 use crate::index::{expected_entries, open_checked};
@@ -167,6 +166,7 @@ pub fn verify(dir: &Path) -> Verification {
     check_rows(&mut report, &manifest);
     check_scores(&mut report, &layout, &manifest);
     check_z(&mut report, &layout, &manifest);
+    check_neuron_statistics(&mut report, &layout, &manifest);
     check_unlisted(&mut report, &layout, &manifest);
     check_index(&mut report, &layout, &manifest);
     report
@@ -451,6 +451,72 @@ fn check_z(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
     report.check(
         "z scores",
         format!("{rows} rows: every z is (score − mean) / std of its list's summary"),
+        problems,
+    );
+}
+
+/// Every neuron side's kurtosis and entropy lie where they can (excess
+/// kurtosis ≥ −2, entropy within [0, ln tokens]), and every key's and
+/// gate's value overlap is the number of tokens its top list shares with
+/// its value's, as the lists hold them.
+fn check_neuron_statistics(report: &mut Verification, layout: &Layout, manifest: &Manifest) {
+    let listed = |table: Table| manifest.tables.iter().any(|t| t.path == table.path());
+    let mut problems = Vec::new();
+    let mut sides = 0u64;
+    for layer in 0..manifest.shape.layers {
+        let (lists, summary) = (Table::Neurons(layer), Table::NeuronSummary(layer));
+        if !(listed(lists) && listed(summary)) {
+            continue;
+        }
+        // Unreadable files are the files check's to report.
+        let (Ok(summary_rows), Ok(rows)) = (
+            read_neuron_summary(&layout.table(summary)),
+            read_neuron_rows(&layout.table(lists), None),
+        ) else {
+            continue;
+        };
+        let mut tops: HashMap<(u32, Side), HashSet<u32>> = HashMap::new();
+        for row in rows.iter().filter(|r| r.polarity == Polarity::Top) {
+            tops.entry((row.neuron, row.side))
+                .or_default()
+                .insert(row.token_id);
+        }
+        let empty = HashSet::new();
+        let found = summary_rows.iter().find_map(|row| {
+            let unit = format!("{summary}: neuron {} {}", row.neuron, row.side);
+            let most = f64::from(row.tokens.max(1)).ln();
+            if !(0.0..=most + 1e-9 * most.max(1.0)).contains(&row.entropy) {
+                return Some(format!(
+                    "{unit} has entropy {}, outside [0, ln {} = {most}]",
+                    row.entropy, row.tokens
+                ));
+            }
+            if let Some(kurtosis) = row
+                .kurtosis
+                .filter(|k| !(k.is_finite() && *k >= -2.0 - 1e-9))
+            {
+                return Some(format!(
+                    "{unit} has kurtosis {kurtosis}; excess kurtosis is a finite number ≥ −2"
+                ));
+            }
+            let expected = (row.side != Side::Value).then(|| {
+                let value = tops.get(&(row.neuron, Side::Value)).unwrap_or(&empty);
+                let own = tops.get(&(row.neuron, row.side)).unwrap_or(&empty);
+                own.intersection(value).count()
+            });
+            (expected != row.value_overlap.map(usize::from)).then(|| {
+                format!(
+                    "{unit} records a value overlap of {:?}, its lists share {expected:?} tokens",
+                    row.value_overlap
+                )
+            })
+        });
+        sides += summary_rows.len() as u64;
+        problems.extend(found);
+    }
+    report.check(
+        "statistics",
+        format!("{sides} neuron sides: kurtosis and entropy in range, value overlaps as the lists share"),
         problems,
     );
 }

@@ -7,9 +7,11 @@
 //! tiles of the vocabulary with a GEMM, and each tile is filtered against the
 //! running k-th score of every row before anything is kept ([`Tiling`]).
 //! Each vector's selectable scores are summarised on the way ([`Moments`]),
-//! so that every kept score can be read as a z against its own vector's.
+//! so that every kept score can be read as a z against its own vector's,
+//! and its kurtosis and softmax entropy taken ([`Concentration`]).
 
 pub use circuits::{copying_score, frobenius_norm, gram, pair_moments, product};
+pub use concentration::Concentration;
 pub use device::{Device, UnknownDevice};
 pub use error::{ProjectError, Result};
 pub use moments::Moments;
@@ -19,6 +21,7 @@ pub use view::{MatrixView, RowSource, TokenFilter};
 pub use vocab_projection::{gemm_floor, project, Embedding, Projection, Tiling};
 
 mod circuits;
+mod concentration;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod device;

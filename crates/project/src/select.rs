@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 
+use crate::concentration::Concentration;
 use crate::moments::Moments;
 
 /// A token and its score.
@@ -22,6 +23,8 @@ pub struct Extremes {
     pub bottom: Vec<Scored>,
     /// Every selectable score of the vector, summarised: what z is read against.
     pub moments: Moments,
+    /// The same scores' kurtosis and softmax entropy.
+    pub concentration: Concentration,
 }
 
 /// Offers a tile row to a top and a bottom reservoir in one pass.

@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::concentration::Concentration;
 use crate::device::Device;
 use crate::error::{ProjectError, Result};
 use crate::kernel::{multiply, multiply_threaded};
@@ -151,6 +152,7 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
             top: Reservoir::new(k, true),
             bottom: Reservoir::new(k, false),
             moments: Moments::default(),
+            concentration: Concentration::default(),
         })
         .collect();
     let gpu: Option<Gpu> = match device {
@@ -215,6 +217,7 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
             top: lists.top.finish(),
             bottom: lists.bottom.finish(),
             moments: lists.moments,
+            concentration: lists.concentration,
         })
         .collect())
 }
@@ -230,6 +233,7 @@ struct Lists {
     top: Reservoir,
     bottom: Reservoir,
     moments: Moments,
+    concentration: Concentration,
 }
 
 /// Decodes the rows of one chunk in parallel, into `out`.
@@ -302,9 +306,10 @@ fn offer_row(
     filter: TokenFilter<'_>,
     flags: Option<&[bool]>,
 ) {
-    // The scores are still in cache: summing them costs a few flops per
-    // score beside the d of the GEMM.
+    // The scores are still in cache: summing them costs a few flops and one
+    // exponential per score beside the d of the GEMM.
     lists.moments.add_row(row, flags);
+    lists.concentration.add_row(row, flags);
     offer_extremes(&mut lists.top, &mut lists.bottom, row, first, |t| {
         filter.allows(t)
     });

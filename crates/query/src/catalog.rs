@@ -14,7 +14,7 @@ use crate::error::{QueryError, Result};
 /// A dataset's tables, registered under their kinds' names.
 pub struct Catalog {
     context: SQLContext,
-    tables: Vec<TableKind>,
+    tables: Vec<&'static str>,
 }
 
 impl Catalog {
@@ -31,19 +31,28 @@ impl Catalog {
                     .push(layout.file(&record.path));
             }
         }
-        let context = SQLContext::new();
+        let mut context = SQLContext::new();
         let mut tables = Vec::new();
         for kind in TableKind::ALL {
             if let Some(paths) = files.get(&kind) {
                 context.register(kind.as_str(), scan(paths)?);
-                tables.push(kind);
+                tables.push(kind.as_str());
             }
+        }
+        if let Some(sql) = unit_stats_sql(&tables) {
+            let view = context.execute(&sql).map_err(|source| QueryError::View {
+                name: UNIT_STATS,
+                source,
+            })?;
+            context.register(UNIT_STATS, view);
+            tables.push(UNIT_STATS);
         }
         Ok(Catalog { context, tables })
     }
 
-    /// The tables a query may name, in the order a run writes them.
-    pub fn tables(&self) -> &[TableKind] {
+    /// The tables a query may name: the dataset's, in the order a run
+    /// writes them, then the views over them.
+    pub fn tables(&self) -> &[&'static str] {
         &self.tables
     }
 
@@ -56,12 +65,7 @@ impl Catalog {
         let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
             context.execute(sql).and_then(LazyFrame::collect)
         }));
-        let tables = self
-            .tables()
-            .iter()
-            .map(|kind| kind.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let tables = self.tables().join(", ");
         match run {
             Ok(Ok(frame)) => Ok(Answer::new(frame)),
             Ok(Err(source)) => Err(QueryError::Sql { tables, source }),
@@ -75,6 +79,29 @@ impl Catalog {
             }),
         }
     }
+}
+
+/// The view of every unit's statistics, one row per list: a neuron's
+/// sides from `neuron_summary`, a head's circuits from `head_summary`.
+pub const UNIT_STATS: &str = "unit_stats";
+
+/// The `unit_stats` view over those of its two tables the dataset has
+/// (`--no-heads` writes no head summary), or `None` without either.
+fn unit_stats_sql(tables: &[&str]) -> Option<String> {
+    let neurons = "SELECT 'neuron' AS unit, layer, CAST(neuron AS INT) AS neuron, \
+        CAST(NULL AS INT) AS head, side AS list, CAST(tokens AS BIGINT) AS scores, mean, std, \
+        kurtosis, entropy, CAST(value_overlap AS INT) AS value_overlap, \
+        CAST(NULL AS DOUBLE) AS copying_score FROM neuron_summary";
+    let heads = "SELECT 'head' AS unit, layer, CAST(NULL AS INT) AS neuron, \
+        CAST(head AS INT) AS head, circuit AS list, CAST(pairs AS BIGINT) AS scores, mean, std, \
+        CAST(NULL AS DOUBLE) AS kurtosis, CAST(NULL AS DOUBLE) AS entropy, \
+        CAST(NULL AS INT) AS value_overlap, copying_score FROM head_summary";
+    let parts: Vec<&str> = [("neuron_summary", neurons), ("head_summary", heads)]
+        .into_iter()
+        .filter(|(table, _)| tables.contains(table))
+        .map(|(_, sql)| sql)
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" UNION ALL "))
 }
 
 /// A lazy scan of the Parquet files at `paths`, taken as named (no globs,

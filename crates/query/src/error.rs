@@ -24,6 +24,13 @@ pub enum QueryError {
         source: polars::error::PolarsError,
     },
 
+    #[error("the view {name} cannot be defined over this dataset's tables")]
+    View {
+        name: &'static str,
+        #[source]
+        source: polars::error::PolarsError,
+    },
+
     #[error("the query failed inside polars: {message} (tables: {tables})")]
     Panic { message: String, tables: String },
 

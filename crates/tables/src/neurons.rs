@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use arrow_array::builder::{Float32Builder, StringBuilder, UInt16Builder, UInt32Builder};
 use arrow_array::{
-    ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
+    Array, ArrayRef, Float32Array, Float64Array, RecordBatch, StringArray, UInt16Array, UInt32Array,
 };
 
 use crate::columns::{check_scores, narrow, Columns};
@@ -189,6 +189,13 @@ pub struct NeuronSummaryRow {
     pub mean: f64,
     /// Population standard deviation of those scores.
     pub std: f64,
+    /// Excess kurtosis of those scores; `None` when they do not vary.
+    pub kurtosis: Option<f64>,
+    /// Entropy in nats of their softmax.
+    pub entropy: f64,
+    /// Key and gate sides: tokens their top list shares with the value's
+    /// top list; `None` for the value side.
+    pub value_overlap: Option<u16>,
 }
 
 /// The summary rows as one batch of the `neuron_summary` schema.
@@ -208,6 +215,11 @@ pub fn neuron_summary_batch(rows: &[NeuronSummaryRow]) -> Result<RecordBatch> {
         Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.tokens))),
         Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.mean))),
         Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.std))),
+        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.kurtosis))),
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.entropy),
+        )),
+        Arc::new(UInt16Array::from_iter(rows.iter().map(|r| r.value_overlap))),
     ];
     Ok(RecordBatch::try_new(schema::neuron_summary(), columns)
         .expect("columns are built to match the neuron_summary schema"))
@@ -224,6 +236,9 @@ pub fn read_neuron_summary(path: &Path) -> Result<Vec<NeuronSummaryRow>> {
         let tokens = columns.get::<UInt32Array>("tokens")?;
         let mean = columns.get::<Float64Array>("mean")?;
         let std = columns.get::<Float64Array>("std")?;
+        let kurtosis = columns.get::<Float64Array>("kurtosis")?;
+        let entropy = columns.get::<Float64Array>("entropy")?;
+        let overlap = columns.get::<UInt16Array>("value_overlap")?;
         for i in 0..batch.num_rows() {
             rows.push(NeuronSummaryRow {
                 layer: layer.value(i) as u32,
@@ -232,6 +247,9 @@ pub fn read_neuron_summary(path: &Path) -> Result<Vec<NeuronSummaryRow>> {
                 tokens: tokens.value(i),
                 mean: mean.value(i),
                 std: std.value(i),
+                kurtosis: kurtosis.is_valid(i).then(|| kurtosis.value(i)),
+                entropy: entropy.value(i),
+                value_overlap: overlap.is_valid(i).then(|| overlap.value(i)),
             });
         }
     }

@@ -17,7 +17,9 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 /// 4: every neuron and head list row has its `z`, the mean and spread it is
 /// read against are in `neuron_summary/` and on `head_summary`; the
 /// optional `connections/` tables came later without changing the others.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: `neuron_summary` gains each neuron side's `kurtosis`, `entropy` and
+/// `value_overlap`.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The field metadata key under which a column's description is stored.
 pub const DESCRIPTION: &str = "description";
@@ -114,6 +116,21 @@ pub fn neuron_summary() -> SchemaRef {
             "std",
             DataType::Float64,
             "population standard deviation of the scores"
+        ),
+        nullable(
+            "kurtosis",
+            DataType::Float64,
+            "excess kurtosis m₄/m₂² − 3 of the scores: 0 for normally spread scores, large when a few tokens stand far out; null if the scores do not vary",
+        ),
+        column(
+            "entropy",
+            DataType::Float64,
+            "entropy in nats of the softmax of the scores (the side read at activation 1): 0 when one token takes all the mass, ln(tokens) when none stands out",
+        ),
+        nullable(
+            "value_overlap",
+            DataType::UInt16,
+            "key and gate rows: how many tokens of this side's top list are also in the value's top list (the paper's key–value agreement); null on value rows",
         ),
     ]
 }

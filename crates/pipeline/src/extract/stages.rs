@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use glossa_corpus::{count_tokens, CorpusSource, TokenCounts};
 use glossa_load::{HubOptions, Model};
-use glossa_project::{project, Extremes, Projection, Pruning, Tiling, TokenFilter};
+use glossa_project::{project, Extremes, Projection, Pruning, Scored, Tiling, TokenFilter};
 use glossa_tables::{
     head_summary_batch, is_token_list, neuron_summary_batch, read_head_summary, read_token_list,
     token_list_batch, tokens_batch, ConnectionTableBuilder, HeadSummaryRow, HeadTableBuilder,
@@ -155,7 +155,9 @@ impl Stages<'_> {
             let started = Instant::now();
             let mut builder = NeuronTableBuilder::new();
             let mut summary = Vec::with_capacity(shape.d_ff * sides.len());
+            let value_side = sides.iter().position(|&side| side == Side::Value);
             for neuron in 0..shape.d_ff {
+                let value_top = value_side.map(|v| &lists[v][neuron].top);
                 for (side, extremes) in sides.iter().zip(&lists) {
                     let extremes = &extremes[neuron];
                     push_neuron_lists(
@@ -173,6 +175,11 @@ impl Stages<'_> {
                         tokens: extremes.moments.count as u32,
                         mean: extremes.moments.mean(),
                         std: extremes.moments.std(),
+                        kurtosis: extremes.concentration.kurtosis(),
+                        entropy: extremes.concentration.entropy(),
+                        value_overlap: value_top
+                            .filter(|_| *side != Side::Value)
+                            .map(|value_top| shared_tokens(&extremes.top, value_top)),
                     });
                 }
             }
@@ -373,4 +380,16 @@ fn push_neuron_lists(
         )?;
     }
     Ok(())
+}
+
+/// How many tokens two top lists share: a key's (or gate's) and its
+/// neuron's value's. Lists hold at most `k` ≤ u16::MAX tokens.
+fn shared_tokens(list: &[Scored], other: &[Scored]) -> u16 {
+    let mut others: Vec<u32> = other.iter().map(|s| s.token).collect();
+    others.sort_unstable();
+    let shared = list
+        .iter()
+        .filter(|s| others.binary_search(&s.token).is_ok())
+        .count();
+    u16::try_from(shared).unwrap_or(u16::MAX)
 }
