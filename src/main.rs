@@ -27,16 +27,26 @@ fn main() -> ExitCode {
         // failure: end quietly, as coreutils and ripgrep do.
         Err(error) if output::is_closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
-            for cause in error.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
-            if let Some(hint) = hints::hint(&error, topic) {
-                eprintln!("  hint: {hint}");
-            }
+            report(&error, hints::hint(&error, topic));
             exit_code(&error)
         }
     }
+}
+
+/// Prints the error, its causes and a hint to standard error. A standard
+/// error that cannot be written (a closed pipe) loses the message, never
+/// the exit code: `eprintln!` would panic there.
+fn report(error: &anyhow::Error, hint: Option<String>) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let mut text = format!("error: {error}\n");
+    for cause in error.chain().skip(1) {
+        text.push_str(&format!("  caused by: {cause}\n"));
+    }
+    if let Some(hint) = hint {
+        text.push_str(&format!("  hint: {hint}\n"));
+    }
+    let _ = stderr.write_all(text.as_bytes());
 }
 
 /// The exit codes the README documents: 1 for a failed command, 3 when

@@ -14,7 +14,7 @@ use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
 use half::{bf16, f16};
 use memmap2::Mmap;
 
-use crate::error::{LoadError, Result};
+use crate::error::{candle_source, LoadError, Result};
 
 /// How a tensor's elements are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,7 +272,7 @@ impl EncodedTensor {
                     .and_then(|t| t.to_vec1::<f32>())
                     .map_err(|source| LoadError::Dequantize {
                         name: self.name.to_string(),
-                        source: Box::new(source),
+                        source: candle_source(source),
                     })?;
                 out.copy_from_slice(&values);
             }

@@ -245,6 +245,20 @@ fn layers(indices: &[usize], block: &str) -> String {
     }
 }
 
+/// candle's error as a source, without the backtrace candle captures into
+/// it when `RUST_BACKTRACE` is set: its `Display` would print the whole
+/// stack inside the one line that names the problem.
+pub(crate) fn candle_source(error: candle_core::Error) -> Box<candle_core::Error> {
+    match error {
+        candle_core::Error::WithBacktrace { inner, .. } => candle_source(*inner),
+        candle_core::Error::WithPath { inner, path } => Box::new(candle_core::Error::WithPath {
+            inner: candle_source(*inner),
+            path,
+        }),
+        error => Box::new(error),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{layers, LoadError};
