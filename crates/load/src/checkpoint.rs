@@ -9,7 +9,7 @@ use memmap2::Mmap;
 use safetensors::{Dtype, SafeTensors};
 
 use crate::encoding::{EncodedTensor, Encoding, RowOrder};
-use crate::error::{LoadError, Result};
+use crate::error::{candle_source, LoadError, Result};
 use crate::gguf::GgufFile;
 use crate::matrix::Matrix;
 
@@ -67,6 +67,30 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// The tensors of an opened GGUF file, left in its memory map.
+    pub(crate) fn from_gguf(gguf: &GgufFile) -> Result<Checkpoint> {
+        let shared_path: Arc<Path> = Arc::from(gguf.path());
+        let all = gguf
+            .tensors()?
+            .into_iter()
+            .map(|t| {
+                let tensor = MappedTensor {
+                    map: Arc::clone(&gguf.map),
+                    path: Arc::clone(&shared_path),
+                    encoding: Ok(t.encoding),
+                    shape: t.shape,
+                    byte_offset: t.byte_offset,
+                    order: t.order,
+                };
+                (t.name, tensor)
+            })
+            .collect();
+        Ok(Checkpoint {
+            format: WeightsFormat::Gguf,
+            tensors: Tensors::Mapped(all),
+        })
+    }
+
     /// Opens the weights in `files`, memory-mapping safetensors and GGUF.
     ///
     /// `files` is what [`crate::ModelFiles::weights`] lists: one safetensors
@@ -77,24 +101,7 @@ impl Checkpoint {
                 let path = files.first().ok_or_else(|| LoadError::NoWeights {
                     path: PathBuf::from("."),
                 })?;
-                let gguf = GgufFile::open(path)?;
-                let shared_path: Arc<Path> = Arc::from(gguf.path());
-                let all = gguf
-                    .tensors()?
-                    .into_iter()
-                    .map(|t| {
-                        let tensor = MappedTensor {
-                            map: Arc::clone(&gguf.map),
-                            path: Arc::clone(&shared_path),
-                            encoding: Ok(t.encoding),
-                            shape: t.shape,
-                            byte_offset: t.byte_offset,
-                            order: t.order,
-                        };
-                        (t.name, tensor)
-                    })
-                    .collect();
-                Tensors::Mapped(all)
+                return Checkpoint::from_gguf(&GgufFile::open(path)?);
             }
             WeightsFormat::Safetensors | WeightsFormat::ShardedSafetensors => {
                 let mut all = HashMap::new();
@@ -114,7 +121,7 @@ impl Checkpoint {
                     candle_core::pickle::PthTensors::new(&path, None).map_err(|source| {
                         LoadError::Pickle {
                             path: path.clone(),
-                            source: Box::new(source),
+                            source: candle_source(source),
                         }
                     })?;
                 Tensors::Pickle { path, tensors }
@@ -295,7 +302,7 @@ fn read_pickled(
     let pickle_error = |source: candle_core::Error| LoadError::PickleTensor {
         path: path.to_path_buf(),
         name: name.to_string(),
-        source: Box::new(source),
+        source: candle_source(source),
     };
     let tensor =
         tensors

@@ -21,7 +21,7 @@ use tokenizers::Tokenizer;
 
 use crate::config::ConfigFile;
 use crate::encoding::{Encoding, RowOrder};
-use crate::error::{LoadError, Result};
+use crate::error::{candle_source, LoadError, Result};
 
 /// GGUF architectures Glossa reads, with the `model_type` whose adapter
 /// reads them and whether llama.cpp interleaved their Q and K rows.
@@ -60,7 +60,7 @@ impl GgufFile {
         let content =
             Content::read(&mut Cursor::new(&map[..])).map_err(|source| LoadError::Gguf {
                 path: path.to_path_buf(),
-                source: Box::new(source),
+                source: candle_source(source),
             })?;
         Ok(GgufFile {
             map: Arc::new(map),
@@ -181,7 +181,7 @@ impl GgufFile {
         }
         Tokenizer::from_gguf(&self.content).map_err(|source| LoadError::GgufTokenizer {
             path: self.path.to_path_buf(),
-            source: Box::new(source),
+            source: candle_source(source),
         })
     }
 
@@ -233,7 +233,7 @@ impl GgufFile {
         LoadError::GgufMetadata {
             path: self.path.to_path_buf(),
             key: key.to_string(),
-            problem: error.to_string(),
+            problem: candle_source(error).to_string(),
         }
     }
 }

@@ -149,7 +149,37 @@ pub struct Model {
     pub layers: Vec<LayerParts>,
 }
 
+/// Encoded embeddings up to this size as f32 are decoded once, at load.
+///
+/// Every neuron side and every head's circuit factors read the whole
+/// embedding; decoding a quantised one each time made SmolLM2's head stage
+/// from GGUF 1.4–3× slower than from its safetensors twin, for an
+/// embedding of 113 MB as f32. Larger ones (a 128k × 4096 bf16 one is 2 GB
+/// as f32) stay encoded and are decoded a chunk of tokens at a time.
+const DECODE_AT_LOAD_BYTES: usize = 256 << 20;
+
 impl Model {
+    /// Decodes an encoded embedding (and output embedding) of at most
+    /// [`DECODE_AT_LOAD_BYTES`] as f32, once: a tied pair stays one
+    /// matrix. Decoding refuses NaN and infinite weights.
+    pub(crate) fn decode_small_embeddings(&mut self) -> crate::Result<()> {
+        let small = |m: &Matrix| {
+            m.is_encoded()
+                && m.rows() * m.cols() * std::mem::size_of::<f32>() <= DECODE_AT_LOAD_BYTES
+        };
+        let tied = self.embedding.shares_storage(&self.unembedding);
+        if small(&self.embedding) {
+            self.embedding = self.embedding.decode()?;
+            if tied {
+                self.unembedding = self.embedding.clone();
+            }
+        }
+        if small(&self.unembedding) {
+            self.unembedding = self.unembedding.decode()?;
+        }
+        Ok(())
+    }
+
     /// Every stored tensor that the embeddings and `layers` read, each once.
     pub fn tensors_read(&self, layers: impl IntoIterator<Item = usize>) -> Vec<&Matrix> {
         let mut all: Vec<&Matrix> = vec![&self.embedding, &self.unembedding];

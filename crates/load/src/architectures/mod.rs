@@ -51,10 +51,15 @@ impl Model {
     /// Reads `config.json` (or a GGUF file's metadata), opens the weights
     /// and maps them onto the canonical parts.
     pub fn load(files: &ModelFiles) -> Result<Model> {
-        let config = match (&files.config, files.weights_format) {
+        // A GGUF file's header holds both the config and the tensor table.
+        let gguf = match files.weights_format {
+            WeightsFormat::Gguf => Some(GgufFile::open(gguf_path(files)?)?),
+            _ => None,
+        };
+        let config = match (&files.config, &gguf) {
             (Some(path), _) => ConfigFile::read(path)?,
-            (None, WeightsFormat::Gguf) => GgufFile::open(gguf_path(files)?)?.config()?,
-            (None, _) => {
+            (None, Some(gguf)) => gguf.config()?,
+            (None, None) => {
                 return Err(LoadError::MissingFile {
                     dir: PathBuf::from("."),
                     file: "config.json".to_string(),
@@ -73,8 +78,13 @@ impl Model {
                 supported: ADAPTERS.iter().map(|(name, _)| *name).collect(),
             });
         };
-        let checkpoint = Checkpoint::open(files.weights_format, &files.weights)?;
-        adapter(config, &checkpoint)
+        let checkpoint = match &gguf {
+            Some(gguf) => Checkpoint::from_gguf(gguf)?,
+            None => Checkpoint::open(files.weights_format, &files.weights)?,
+        };
+        let mut model = adapter(config, &checkpoint)?;
+        model.decode_small_embeddings()?;
+        Ok(model)
     }
 }
 
