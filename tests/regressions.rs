@@ -71,6 +71,36 @@ fn issue14_a_closed_pipe_ends_the_command_quietly() {
     assert!(stderr(&output).is_empty(), "{}", stderr(&output));
 }
 
+#[test]
+fn issue17_an_error_on_a_closed_standard_error_still_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    // The reader is gone before glossa writes (`2>&1 | head -0`).
+    drop(reader);
+    let status = glossa_command(&["info", "--data", "missing"], tmp.path())
+        .stderr(writer)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "no panic (101), no success");
+}
+
+#[test]
+fn issue17_candle_errors_carry_no_backtrace() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("model.gguf"), "not a GGUF file at all").unwrap();
+    let output = glossa_command(
+        &["extract", "--model", "model.gguf", "--out", "ds"],
+        tmp.path(),
+    )
+    .env("RUST_BACKTRACE", "1")
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("unknown magic"), "{message}");
+    assert!(message.lines().count() <= 4, "{message}");
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn issue14_a_full_disk_on_standard_output_is_an_error() {
