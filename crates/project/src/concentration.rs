@@ -28,7 +28,7 @@ impl Concentration {
     /// through, or all of them. Rows must come in token order for the sums
     /// to be the same however the tokens are tiled.
     #[inline]
-    pub(crate) fn add_row(&mut self, row: &[f32], allowed: Option<&[bool]>) {
+    pub fn add_row(&mut self, row: &[f32], allowed: Option<&[bool]>) {
         let keeps = |i: usize| allowed.is_none_or(|allowed| allowed[i]);
         let Some(row_max) = row
             .iter()

@@ -24,7 +24,7 @@ impl Moments {
     /// `allowed` (indexed from `first`, as long as `row`) lets through, or
     /// all of them.
     #[inline]
-    pub(crate) fn add_row(&mut self, row: &[f32], allowed: Option<&[bool]>) {
+    pub fn add_row(&mut self, row: &[f32], allowed: Option<&[bool]>) {
         // Four partial sums each: the loop vectorises, and the order of the
         // additions depends only on the row, never on how rows are tiled.
         let (mut sum, mut squares) = ([0f64; 4], [0f64; 4]);
