@@ -42,11 +42,16 @@ pub fn run(args: Args) -> Result<()> {
                 let rows = dataset.neuron(layer, neuron)?;
                 let limit = limit.unwrap_or(format.default_limit());
                 let text = match format {
-                    // The connections, where there are any, under the lists;
-                    // CSV and JSON hold the lists alone (`glossa query` reads
-                    // the connections table).
+                    // The statistics and the connections, where there are
+                    // any, under the lists; CSV and JSON hold the lists alone
+                    // (`glossa query` reads the other tables).
                     FormatArg::Table => {
                         let mut text = render::neuron_table(layer, neuron, &rows, bottom, limit);
+                        text.push_str(&render::neuron_statistics(
+                            layer,
+                            neuron,
+                            &dataset.neuron_summary(layer, neuron)?,
+                        ));
                         if let Some(connections) = dataset.connections(layer, neuron)? {
                             text.push_str(&render::connections_table(
                                 layer,

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use glossa_index::{Hit, LayerCount, Page};
 use glossa_tables::{
-    Circuit, ConnectionRow, Direction, HeadRow, HeadSummaryRow, Manifest, NeuronRow, Polarity,
-    Side, UnitKind,
+    Circuit, ConnectionRow, Direction, HeadRow, HeadSummaryRow, Manifest, NeuronRow,
+    NeuronSummaryRow, Polarity, Side, UnitKind,
 };
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
@@ -81,6 +81,40 @@ pub fn neuron_table(
         }
         out.push('\n');
     }
+    out
+}
+
+/// What each side's scores look like over the vocabulary (`neuron_summary`).
+pub fn neuron_statistics(layer: u32, neuron: u32, rows: &[NeuronSummaryRow]) -> String {
+    let mut out = String::new();
+    let Some(first) = rows.first() else {
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "layer {layer}, neuron {neuron}: its scores over {} tokens",
+        first.tokens
+    );
+    let _ = writeln!(
+        out,
+        "side        mean        std   kurtosis   entropy  top tokens shared with the value"
+    );
+    for row in rows {
+        let kurtosis = row.kurtosis.map_or("-".to_string(), |k| format!("{k:.2}"));
+        let shared = row
+            .value_overlap
+            .map_or(String::new(), |shared| shared.to_string());
+        let line = format!(
+            "{:<5} {:>10.3e} {:>10.3e} {:>10} {:>9.3}  {shared}",
+            row.side.as_str(),
+            row.mean,
+            row.std,
+            kurtosis,
+            row.entropy
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out.push('\n');
     out
 }
 

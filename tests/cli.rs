@@ -117,6 +117,28 @@ fn show_neuron_prints_key_and_value_lists() {
     for word in ["diety", "dietą", "dietę", "diecie"] {
         assert!(out.contains(word), "{word} in the planted value list");
     }
+    // The statistics under the lists: the planted value stands far out
+    // (kurtosis), and its key shares tokens with it.
+    let statistics: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("layer 2, neuron 17: its scores over"))
+        .skip(2)
+        .take(2)
+        .collect();
+    let fields = |line: &str| {
+        line.split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let (key, value) = (fields(statistics[0]), fields(statistics[1]));
+    assert_eq!(
+        (key[0].as_str(), value[0].as_str()),
+        ("key", "value"),
+        "{out}"
+    );
+    assert!(value[3].parse::<f64>().unwrap() > 100.0, "{out}");
+    assert!(key[5].parse::<u32>().unwrap() > 0, "{out}");
+    assert_eq!(value.len(), 5, "a value shares nothing with itself: {out}");
     let info = stdout(&glossa(&["info"], tmp.path()));
     assert!(
         info.contains("4 layers") && info.contains("neurons: 204800"),

@@ -144,7 +144,8 @@ impl Dataset {
         Ok(rows)
     }
 
-    /// The mean and spread of one neuron's scores, per side.
+    /// The statistics of one neuron's scores (mean, spread, kurtosis,
+    /// entropy, value overlap), per side.
     pub fn neuron_summary(&self, layer: u32, neuron: u32) -> Result<Vec<NeuronSummaryRow>> {
         // Checks the neuron exists, and reads nothing more than its lists.
         self.neuron(layer, neuron)?;
