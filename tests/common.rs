@@ -81,6 +81,25 @@ pub fn assert_matches_reference(model: &SynthModel, dir: &Path, tokens: usize, k
     assert_matches_filtered_reference(model, dir, &vec![true; tokens], k);
 }
 
+/// A generated GPT-2's neuron `neuron` of `layer` in float64: its key
+/// (column of the Conv1D `c_fc`, stored `[in, out]`) and its value (row of
+/// `c_proj`), read from the generator's weights.
+pub fn gpt2_neuron(model: &SynthModel, layer: usize, neuron: usize) -> (Vec<f64>, Vec<f64>) {
+    let (d, d_ff) = (model.spec.n_embd, model.spec.n_inner);
+    let tensor = |name: &str| {
+        let (data, _) = model
+            .weights
+            .tensor(&format!("h.{layer}.mlp.{name}.weight"))
+            .unwrap_or_else(|| panic!("{name} of layer {layer}"));
+        data
+    };
+    let (c_fc, c_proj) = (tensor("c_fc"), tensor("c_proj"));
+    (
+        (0..d).map(|i| c_fc[i * d_ff + neuron] as f64).collect(),
+        (0..d).map(|i| c_proj[neuron * d + i] as f64).collect(),
+    )
+}
+
 /// As [`assert_matches_reference`], with only the tokens `allowed` selectable.
 pub fn assert_matches_filtered_reference(
     model: &SynthModel,
@@ -99,18 +118,8 @@ pub fn assert_matches_filtered_reference(
     assert_eq!(rows.len(), spec.n_layer * d_ff * 2 * 2 * k, "row count");
     let mut checked = 0;
     for layer in 0..spec.n_layer {
-        let (c_fc, _) = model
-            .weights
-            .tensor(&format!("h.{layer}.mlp.c_fc.weight"))
-            .expect("c_fc");
-        let (c_proj, _) = model
-            .weights
-            .tensor(&format!("h.{layer}.mlp.c_proj.weight"))
-            .expect("c_proj");
         for neuron in 0..d_ff {
-            // Conv1D [in, out]: key = column `neuron` of c_fc, value = row `neuron` of c_proj.
-            let key: Vec<f64> = (0..d).map(|i| c_fc[i * d_ff + neuron] as f64).collect();
-            let value: Vec<f64> = (0..d).map(|i| c_proj[neuron * d + i] as f64).collect();
+            let (key, value) = gpt2_neuron(model, layer, neuron);
             for (side, vector, through) in [
                 (Side::Key, key, embedding),
                 (Side::Value, value, unembedding),

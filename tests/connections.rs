@@ -9,7 +9,7 @@ use std::path::Path;
 use glossa_synth::presets;
 use glossa_tables::{read_connection_rows, ConnectionRow, Direction, Polarity, Side, Table};
 
-use crate::common::{glossa, shipped_model_dir};
+use crate::common::{glossa, gpt2_neuron, shipped_model_dir};
 
 /// One vector per neuron of one layer, as float64.
 pub type Vectors = Vec<Vec<f64>>;
@@ -135,28 +135,13 @@ fn check_list(
 /// `c_fc`), from the generator's own weights.
 fn shipped_vectors() -> (Vec<Vectors>, Vec<Vectors>) {
     let model = presets::shipped().expect("generator");
-    let (d, d_ff) = (model.spec.n_embd, model.spec.n_inner);
-    let mut values = Vec::new();
-    let mut keys = Vec::new();
+    let (mut values, mut keys) = (Vec::new(), Vec::new());
     for layer in 0..model.spec.n_layer {
-        let (c_fc, _) = model
-            .weights
-            .tensor(&format!("h.{layer}.mlp.c_fc.weight"))
-            .expect("c_fc");
-        let (c_proj, _) = model
-            .weights
-            .tensor(&format!("h.{layer}.mlp.c_proj.weight"))
-            .expect("c_proj");
-        keys.push(
-            (0..d_ff)
-                .map(|n| (0..d).map(|i| c_fc[i * d_ff + n] as f64).collect())
-                .collect(),
-        );
-        values.push(
-            (0..d_ff)
-                .map(|n| (0..d).map(|i| c_proj[n * d + i] as f64).collect())
-                .collect(),
-        );
+        let (layer_keys, layer_values) = (0..model.spec.n_inner)
+            .map(|neuron| gpt2_neuron(&model, layer, neuron))
+            .unzip();
+        keys.push(layer_keys);
+        values.push(layer_values);
     }
     (values, keys)
 }

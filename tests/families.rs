@@ -635,16 +635,22 @@ fn every_family_matches_a_float64_reference_raw_and_with_folded_norms() {
     }
 }
 
-#[test]
-fn a_rotary_models_qk_circuit_at_an_offset_matches_the_reference() {
-    let tmp = tempfile::tempdir().unwrap();
+/// The LLaMA preset (gated, rotary), written under `tmp`.
+fn llama_preset(tmp: &Path) -> (FamilyModel, std::path::PathBuf) {
     let (_, spec) = family_presets()
         .into_iter()
         .find(|(name, _)| *name == "llama")
         .expect("a llama preset");
     let model = FamilyModel::new(spec).expect("preset builds");
-    let dir = tmp.path().join("llama");
+    let dir = tmp.join("llama");
     model.write(&dir).expect("writes");
+    (model, dir)
+}
+
+#[test]
+fn a_rotary_models_qk_circuit_at_an_offset_matches_the_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (model, dir) = llama_preset(tmp.path());
     let config: serde_json::Value = serde_json::from_str(&model.config_json().unwrap()).unwrap();
     let base = config["rope_theta"].as_f64().expect("rope_theta");
     for offset in [3, -5] {
@@ -668,13 +674,7 @@ fn a_rotary_models_qk_circuit_at_an_offset_matches_the_reference() {
 #[test]
 fn a_gated_models_connections_match_a_float64_reference_raw_and_with_folded_norms() {
     let tmp = tempfile::tempdir().unwrap();
-    let (_, spec) = family_presets()
-        .into_iter()
-        .find(|(name, _)| *name == "llama")
-        .expect("a llama preset");
-    let model = FamilyModel::new(spec).expect("preset builds");
-    let dir = tmp.path().join("llama");
-    model.write(&dir).expect("writes");
+    let (model, dir) = llama_preset(tmp.path());
     let r = reference(&model);
     let rows = |m: &Mat| -> Vec<Vec<f64>> {
         (0..m.rows)

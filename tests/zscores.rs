@@ -73,26 +73,12 @@ fn z_matches_a_float64_brute_force_for_neurons_and_heads() {
     for layer in 0..spec.n_layer {
         let rows =
             read_neuron_rows(&out.join(format!("neurons/layer-{layer:03}.parquet")), None).unwrap();
-        let (c_fc, _) = model
-            .weights
-            .tensor(&format!("h.{layer}.mlp.c_fc.weight"))
-            .unwrap();
-        let (c_proj, _) = model
-            .weights
-            .tensor(&format!("h.{layer}.mlp.c_proj.weight"))
-            .unwrap();
         for neuron in (0..d_ff).step_by(13) {
-            for side in [Side::Key, Side::Value] {
-                let (vector, through): (Vec<f64>, &[f32]) = match side {
-                    Side::Key => (
-                        (0..d).map(|i| c_fc[i * d_ff + neuron] as f64).collect(),
-                        embedding,
-                    ),
-                    _ => (
-                        (0..d).map(|i| c_proj[neuron * d + i] as f64).collect(),
-                        unembedding,
-                    ),
-                };
+            let (key, value) = gpt2_neuron(&model, layer, neuron);
+            for (side, vector, through) in [
+                (Side::Key, key, embedding),
+                (Side::Value, value, unembedding),
+            ] {
                 let scores: Vec<f64> = allowed
                     .iter()
                     .map(|&t| (0..d).map(|i| vector[i] * through[t * d + i] as f64).sum())

@@ -8,10 +8,10 @@ import json
 import math
 import subprocess
 
-import duckdb
 import polars as pl
 import pytest
 
+import duckdb_views
 from conftest import GLOSSA
 
 FOOD = "('dieta', 'chleb', 'mleko', 'ser', 'mięso', 'zupa', 'obiad', 'jedzenie', 'owoce', 'warzywa')"
@@ -114,26 +114,7 @@ def glossa_rows(dataset, sql):
 
 
 def duckdb_rows(dataset, sql):
-    con = duckdb.connect()
-    for kind in ("neurons", "neuron_summary", "heads"):
-        con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet('{dataset}/{kind}/*.parquet')")
-    for kind in ("tokens", "head_summary"):
-        con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet('{dataset}/{kind}.parquet')")
-    con.execute(UNIT_STATS)
-    return con.execute(sql).fetchall()
-
-
-# The view `glossa query` defines, written again for DuckDB as the README
-# gives it.
-UNIT_STATS = """
-    CREATE VIEW unit_stats AS
-    SELECT 'neuron' AS unit, layer, neuron::INT AS neuron, NULL::INT AS head, side AS list,
-           tokens::BIGINT AS scores, mean, std, kurtosis, entropy,
-           value_overlap::INT AS value_overlap, NULL::DOUBLE AS copying_score
-    FROM neuron_summary
-    UNION ALL
-    SELECT 'head', layer, NULL, head, circuit, pairs, mean, std, NULL, NULL, NULL, copying_score
-    FROM head_summary"""
+    return duckdb_views.connect(dataset).execute(sql).fetchall()
 
 
 def test_unit_stats_has_every_neuron_side_and_head_circuit(dataset):

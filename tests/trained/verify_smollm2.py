@@ -42,6 +42,7 @@ import polars as pl
 from safetensors.numpy import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
 from gguf_twin import find_smollm2, write_twin  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,17 +213,6 @@ QUERIES = [
        ORDER BY h.score DESC, h.layer, h.head""",
 ]
 
-UNIT_STATS = """
-    CREATE VIEW unit_stats AS
-    SELECT 'neuron' AS unit, layer, neuron::INT AS neuron, NULL::INT AS head, side AS list,
-           tokens::BIGINT AS scores, mean, std, kurtosis, entropy,
-           value_overlap::INT AS value_overlap, NULL::DOUBLE AS copying_score
-    FROM neuron_summary
-    UNION ALL
-    SELECT 'head', layer, NULL, head, circuit, pairs, mean, std, NULL, NULL, NULL, copying_score
-    FROM head_summary"""
-
-
 def same(a, b) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         if a is None or b is None:
@@ -236,7 +226,7 @@ def verify_dataset(out: Path) -> tuple:
     row counts; glossa query answers QUERIES as DuckDB does."""
     os.environ["HF_DATASETS_OFFLINE"] = "1"
     import datasets
-    import duckdb
+    import duckdb_views
     import yaml
 
     manifest = json.loads((out / "manifest.json").read_text())
@@ -247,12 +237,7 @@ def verify_dataset(out: Path) -> tuple:
         for name in configs:
             table = datasets.load_dataset(str(out), name, split="train", cache_dir=cache)
             assert table.num_rows == manifest["row_counts"][name], name
-    con = duckdb.connect()
-    for kind in ("neurons", "neuron_summary", "heads", "connections"):
-        con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet('{out}/{kind}/*.parquet')")
-    for kind in ("tokens", "head_summary"):
-        con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet('{out}/{kind}.parquet')")
-    con.execute(UNIT_STATS)
+    con = duckdb_views.connect(out)
     for sql in QUERIES:
         done = subprocess.run([str(GLOSSA), "query", sql, "--data", str(out), "--format", "json"],
                               capture_output=True, text=True, check=True)
