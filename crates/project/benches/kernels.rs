@@ -4,8 +4,8 @@
 
 use divan::Bencher;
 use glossa_project::{
-    gemm_floor, project, top_pairs, Concentration, Device, Embedding, MatrixView, Moments,
-    PairQuery, Projection, Pruning, Tiling, TokenFilter,
+    gemm_floor, project, top_pairs, Device, Embedding, MatrixView, PairQuery, Projection, Pruning,
+    ScoreStatistics, Tiling, TokenFilter,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -66,26 +66,19 @@ fn neurons_gemm_floor(bencher: Bencher) {
     });
 }
 
-/// What `neurons_project` spends per vector on its statistics, on one
-/// thread: mean and spread (`moments`), kurtosis and softmax entropy
-/// (`concentration`), over `VOCAB` scores each of `VECTORS` vectors.
-#[divan::bench(args = ["moments", "concentration"])]
-fn row_statistics(bencher: Bencher, which: &str) {
+/// What `neurons_project` spends per vector on its statistics (mean,
+/// spread, kurtosis, softmax entropy), on one thread, over `VOCAB` scores
+/// each of `VECTORS` vectors, a tile of 256 tokens at a time.
+#[divan::bench]
+fn row_statistics(bencher: Bencher) {
     let scores = rows(VECTORS, VOCAB, 0.3, 5);
     bencher.bench(|| {
         for row in scores.chunks_exact(VOCAB) {
-            match which {
-                "moments" => {
-                    let mut moments = Moments::default();
-                    moments.add_row(row, None);
-                    divan::black_box(moments);
-                }
-                _ => {
-                    let mut concentration = Concentration::default();
-                    concentration.add_row(row, None);
-                    divan::black_box(concentration);
-                }
+            let mut statistics = ScoreStatistics::default();
+            for tile in row.chunks(256) {
+                statistics.add_row(tile, None);
             }
+            divan::black_box(statistics);
         }
     });
 }

@@ -6,22 +6,22 @@
 //! vectors × vocabulary score matrix: blocks of vectors are scored against
 //! tiles of the vocabulary with a GEMM, and each tile is filtered against the
 //! running k-th score of every row before anything is kept ([`Tiling`]).
-//! Each vector's selectable scores are summarised on the way ([`Moments`]),
-//! so that every kept score can be read as a z against its own vector's,
-//! and its kurtosis and softmax entropy taken ([`Concentration`]).
+//! Each vector's selectable scores are summarised on the way
+//! ([`ScoreStatistics`]): their [`Moments`], so that every kept score can be
+//! read as a z against its own vector's, their kurtosis and the entropy of
+//! their softmax.
 
 pub use circuits::{copying_score, frobenius_norm, gram, pair_moments, product};
-pub use concentration::Concentration;
 pub use device::{Device, UnknownDevice};
 pub use error::{ProjectError, Result};
 pub use moments::Moments;
 pub use pairs::{top_pairs, Pair, PairExtremes, PairQuery, PairStats, Pruning};
 pub use select::{Extremes, Scored};
+pub use statistics::ScoreStatistics;
 pub use view::{MatrixView, RowSource, TokenFilter};
 pub use vocab_projection::{gemm_floor, project, Embedding, Projection, Tiling};
 
 mod circuits;
-mod concentration;
 #[cfg(feature = "cuda")]
 mod cuda;
 mod device;
@@ -30,5 +30,6 @@ mod kernel;
 mod moments;
 mod pairs;
 mod select;
+mod statistics;
 mod view;
 mod vocab_projection;

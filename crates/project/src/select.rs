@@ -2,8 +2,8 @@
 
 use std::cmp::Ordering;
 
-use crate::concentration::Concentration;
 use crate::moments::Moments;
+use crate::statistics::ScoreStatistics;
 
 /// A token and its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,8 +23,8 @@ pub struct Extremes {
     pub bottom: Vec<Scored>,
     /// Every selectable score of the vector, summarised: what z is read against.
     pub moments: Moments,
-    /// The same scores' kurtosis and softmax entropy.
-    pub concentration: Concentration,
+    /// The same scores' kurtosis and softmax entropy (and their moments).
+    pub statistics: ScoreStatistics,
 }
 
 /// Offers a tile row to a top and a bottom reservoir in one pass.

@@ -2,12 +2,11 @@
 
 use rayon::prelude::*;
 
-use crate::concentration::Concentration;
 use crate::device::Device;
 use crate::error::{ProjectError, Result};
 use crate::kernel::{multiply, multiply_threaded};
-use crate::moments::Moments;
 use crate::select::{offer_extremes, Extremes, Reservoir};
+use crate::statistics::ScoreStatistics;
 use crate::view::{MatrixView, RowSource, TokenFilter};
 
 /// Block sizes of the fused score-and-select loop.
@@ -151,8 +150,7 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
         .map(|_| Lists {
             top: Reservoir::new(k, true),
             bottom: Reservoir::new(k, false),
-            moments: Moments::default(),
-            concentration: Concentration::default(),
+            statistics: ScoreStatistics::default(),
         })
         .collect();
     let gpu: Option<Gpu> = match device {
@@ -216,8 +214,8 @@ pub fn project(query: &Projection<'_>, progress: &(dyn Fn(usize) + Sync)) -> Res
         .map(|lists| Extremes {
             top: lists.top.finish(),
             bottom: lists.bottom.finish(),
-            moments: lists.moments,
-            concentration: lists.concentration,
+            moments: lists.statistics.moments(),
+            statistics: lists.statistics,
         })
         .collect())
 }
@@ -232,8 +230,7 @@ type Gpu = std::convert::Infallible;
 struct Lists {
     top: Reservoir,
     bottom: Reservoir,
-    moments: Moments,
-    concentration: Concentration,
+    statistics: ScoreStatistics,
 }
 
 /// Decodes the rows of one chunk in parallel, into `out`.
@@ -308,8 +305,7 @@ fn offer_row(
 ) {
     // The scores are still in cache: summing them costs a few flops and one
     // exponential per score beside the d of the GEMM.
-    lists.moments.add_row(row, flags);
-    lists.concentration.add_row(row, flags);
+    lists.statistics.add_row(row, flags);
     offer_extremes(&mut lists.top, &mut lists.bottom, row, first, |t| {
         filter.allows(t)
     });

@@ -175,8 +175,8 @@ impl Stages<'_> {
                         tokens: extremes.moments.count as u32,
                         mean: extremes.moments.mean(),
                         std: extremes.moments.std(),
-                        kurtosis: extremes.concentration.kurtosis(),
-                        entropy: extremes.concentration.entropy(),
+                        kurtosis: extremes.statistics.kurtosis(),
+                        entropy: extremes.statistics.entropy(),
                         value_overlap: value_top
                             .filter(|_| *side != Side::Value)
                             .map(|value_top| shared_tokens(&extremes.top, value_top)),

@@ -1,9 +1,12 @@
-//! How concentrated a vector's scores over the vocabulary are: the excess
-//! kurtosis of the scores and the entropy of their softmax, both gathered
-//! in one streaming pass beside the lists.
+//! What a vector's scores over the vocabulary look like: their mean and
+//! spread ([`Moments`], what z is read against), how concentrated they are
+//! (the excess kurtosis of the scores and the entropy of their softmax), all
+//! gathered in one streaming pass beside the lists.
 
-/// The scores of one vector seen so far, summarised for its kurtosis and
-/// entropy.
+use crate::moments::Moments;
+
+/// The scores of one vector seen so far, summarised for their moments,
+/// kurtosis and entropy.
 ///
 /// Kurtosis is read from power sums of the scores minus a shift, the mean
 /// of the first row of scores seen: close to the mean of all of them, so
@@ -14,7 +17,7 @@
 /// W = Σ e^(x−M)·(x−M), rescaled whenever M grows, so no exponential
 /// overflows; the entropy is then ln Z − W/Z.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Concentration {
+pub struct ScoreStatistics {
     count: u64,
     shift: f64,
     /// Σ (x − shift)^p for p = 1..4.
@@ -24,7 +27,7 @@ pub struct Concentration {
     weighted: f64,
 }
 
-impl Concentration {
+impl ScoreStatistics {
     /// Adds the scores of `row` that `allowed` (as long as `row`) lets
     /// through, or all of them. Rows must come in token order for the sums
     /// to be the same however the tokens are tiled.
@@ -100,6 +103,17 @@ impl Concentration {
     /// How many scores were added.
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Their count, sum and sum of squares.
+    pub fn moments(&self) -> Moments {
+        let (n, shift) = (self.count as f64, self.shift);
+        let [s1, s2, ..] = self.powers;
+        Moments {
+            count: self.count,
+            sum: s1 + n * shift,
+            sum_squares: s2 + 2.0 * shift * s1 + n * shift * shift,
+        }
     }
 
     /// Excess kurtosis m₄/m₂² − 3 of the scores (0 for a normal
@@ -262,11 +276,24 @@ mod tests {
             .collect();
         let (kurtosis, entropy) = reference(&kept);
         for split in [1, 13, 250, 1000] {
-            let mut c = Concentration::default();
+            let mut c = ScoreStatistics::default();
             for (row, allowed) in row.chunks(split).zip(allowed.chunks(split)) {
                 c.add_row(row, Some(allowed));
             }
             assert_eq!(c.count(), kept.len() as u64);
+            let n = kept.len() as f64;
+            let mean = kept.iter().sum::<f64>() / n;
+            let std = (kept.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+            let moments = c.moments();
+            assert!(
+                (moments.mean() - mean).abs() < 1e-9 * mean.abs(),
+                "{moments:?}"
+            );
+            assert!(
+                (moments.std() - std).abs() < 1e-4 * std,
+                "{} vs {std}",
+                moments.std()
+            );
             let got = c.kurtosis().unwrap();
             assert!(
                 (got - kurtosis).abs() < 1e-6 * kurtosis.abs().max(1.0),
@@ -288,7 +315,7 @@ mod tests {
         row[0] = 40.0;
         let kept: Vec<f64> = row.iter().map(|&x| f64::from(x)).collect();
         let (kurtosis, entropy) = reference(&kept);
-        let mut c = Concentration::default();
+        let mut c = ScoreStatistics::default();
         for part in row.chunks(256) {
             c.add_row(part, None);
         }
@@ -321,19 +348,19 @@ mod tests {
 
     #[test]
     fn constant_scores_have_no_kurtosis_and_the_most_entropy() {
-        let mut c = Concentration::default();
+        let mut c = ScoreStatistics::default();
         c.add_row(&[2.5; 64], None);
         assert_eq!(c.kurtosis(), None);
         assert!((c.entropy() - 64f64.ln()).abs() < 1e-9);
-        assert_eq!(Concentration::default().kurtosis(), None);
-        assert_eq!(Concentration::default().entropy(), 0.0);
+        assert_eq!(ScoreStatistics::default().kurtosis(), None);
+        assert_eq!(ScoreStatistics::default().entropy(), 0.0);
     }
 
     #[test]
     fn one_dominant_score_has_near_zero_entropy() {
         let mut row = vec![0f32; 100];
         row[42] = 100.0;
-        let mut c = Concentration::default();
+        let mut c = ScoreStatistics::default();
         c.add_row(&row, None);
         assert!(c.entropy() < 1e-30 + 1e-9);
         assert!(c.kurtosis().unwrap() > 90.0);
