@@ -12,10 +12,10 @@ use crate::moments::Moments;
 /// of the first row of scores seen: close to the mean of all of them, so
 /// the fourth central moment does not cancel away even when the mean is
 /// many standard deviations from zero, and each term can be computed in
-/// f32 (the sums are float64). The softmax is kept as
-/// in an online softmax: a running maximum M, Z = Σ e^(x−M) and
-/// W = Σ e^(x−M)·(x−M), rescaled whenever M grows, so no exponential
-/// overflows; the entropy is then ln Z − W/Z.
+/// f32 (the sums are float64). The softmax is kept as in an online softmax:
+/// a running maximum M, Z = Σ e^(x−M) and W = Σ e^(x−M)·(x−M), rescaled
+/// whenever M grows, so no exponential overflows; the entropy is then
+/// ln Z − W/Z.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ScoreStatistics {
     count: u64,
